@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# On a GPU machine: configure, build, run every test (CPU and GPU), run the tuner on `small` and on `seed`, and
+# time the PyTorch anchors in the same call, leaving logs and JSON in OUTDIR. Well under 10 minutes on an H100.
+#   scripts/gpu-check.sh OUTDIR [extra tuner arguments for the seed run]
+# Environment: ANCHORS=path/to/pytorch_anchors.py (skipped when absent), BUILD_DIR (default build-gpu),
+#              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_ANCHORS=1.
+set -uo pipefail
+OUTDIR=${1:?usage: scripts/gpu-check.sh OUTDIR [tuner args]}
+shift
+mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build-gpu}
+status=0
+step() { echo "== $(date -u +%H:%M:%S) $*"; }
+
+step "device" | tee "$OUTDIR/summary.txt"
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv \
+  | tee -a "$OUTDIR/summary.txt"
+echo "commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" | tee -a "$OUTDIR/summary.txt"
+
+step "configure + build"
+if ! { cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build "$BUILD_DIR" -j; } \
+     > "$OUTDIR/build.log" 2>&1; then
+  tail -40 "$OUTDIR/build.log"; echo "BUILD FAILED"; exit 1
+fi
+
+if [ "${SKIP_TESTS:-0}" != 1 ]; then
+  step "tests"
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j 8 > "$OUTDIR/ctest.log" 2>&1 || status=1
+  tail -6 "$OUTDIR/ctest.log" | tee -a "$OUTDIR/summary.txt"
+  grep -E "Failed|\*\*\*" "$OUTDIR/ctest.log" | head -20
+fi
+
+export CONVMISH_CACHE_DIR="$PWD/$BUILD_DIR/rtc-cache"
+step "tuner small"
+"$BUILD_DIR/tuner" -p small -o "$OUTDIR/small.json" --checks 3 > "$OUTDIR/tuner-small.log" 2>&1 || status=1
+tail -12 "$OUTDIR/tuner-small.log"
+
+step "tuner seed"
+"$BUILD_DIR/tuner" -p seed -v "${SEED_VARIANTS:-*}" -o "$OUTDIR/seed.json" "$@" > "$OUTDIR/tuner-seed.log" 2>&1 || status=1
+tail -40 "$OUTDIR/tuner-seed.log" | tee -a "$OUTDIR/summary.txt"
+
+if [ "${SKIP_ANCHORS:-0}" != 1 ] && [ -n "${ANCHORS:-}" ] && [ -f "$ANCHORS" ]; then
+  step "PyTorch anchors (same machine, same call)"
+  python3 "$ANCHORS" --json "$OUTDIR/anchors.json" > "$OUTDIR/anchors.log" 2>&1 || status=1
+  tee -a "$OUTDIR/summary.txt" < "$OUTDIR/anchors.log"
+fi
+step "done, status $status"
+exit $status

@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tuner/check.hpp"
+#include "tuner/param_space.hpp"
+
+using namespace convmish;
+
+namespace {
+ParamSpace space() {
+  ParamSpace s;
+  s.add("tile", {8, 16, 32}).add("threads", {64, 128, 256});
+  s.require("tile * 8 >= threads", [](const Config& c) { return c.at("tile") * 8 >= c.at("threads"); });
+  return s;
+}
+}  // namespace
+
+TEST(ParamSpace, EnumerateKeepsOnlyConfigurationsThatSatisfyConstraints) {
+  const auto all = space().enumerate();
+  EXPECT_EQ(space().cartesian_size(), 9u);
+  // tile 8: 64; tile 16: 64, 128; tile 32: 64, 128, 256
+  EXPECT_EQ(all.size(), 6u);
+  for (const auto& c : all) EXPECT_GE(c.at("tile") * 8, c.at("threads"));
+}
+
+TEST(ParamSpace, ViolationNamesTheConstraint) {
+  const auto why = space().violation({{"tile", 8}, {"threads", 256}});
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("tile * 8 >= threads"), std::string::npos);
+  EXPECT_TRUE(space().violation({{"tile", 8}}));                                 // missing parameter
+  EXPECT_TRUE(space().violation({{"tile", 7}, {"threads", 64}}));                // value not in the list
+  EXPECT_TRUE(space().violation({{"tile", 8}, {"threads", 64}, {"extra", 1}}));  // unknown parameter
+  EXPECT_FALSE(space().violation({{"tile", 8}, {"threads", 64}}));
+}
+
+TEST(ParamSpace, DefaultIsTheFirstValidConfiguration) {
+  EXPECT_EQ(space().default_config(), (Config{{"tile", 8}, {"threads", 64}}));
+}
+
+TEST(ParamSpace, SampleDrawsDistinctValidConfigurations) {
+  std::mt19937_64 rng(1);
+  const auto s = space().sample(4, rng);
+  EXPECT_EQ(s.size(), 4u);
+  std::set<std::string> seen;
+  for (const auto& c : s) {
+    EXPECT_FALSE(space().violation(c));
+    seen.insert(config_string(c));
+  }
+  EXPECT_EQ(seen.size(), 4u);
+  std::mt19937_64 rng2(1);
+  EXPECT_EQ(space().sample(100, rng2).size(), 6u);  // never more than exist
+}
+
+TEST(ConfigString, RoundTripsAndRejectsGarbage) {
+  const Config c{{"block", 256}, {"vec", 4}};
+  EXPECT_EQ(config_string(c), "block:256/vec:4");
+  EXPECT_EQ(parse_config("block:256/vec:4"), c);
+  EXPECT_THROW(parse_config("block=256"), UsageError);
+  EXPECT_THROW(parse_config("block:abc"), UsageError);
+}

@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tuner/check.hpp"
+#include "tuner/results.hpp"
+#include "tuner/timer.hpp"
+
+using namespace convmish;
+namespace fs = std::filesystem;
+
+namespace {
+Record sample_record() {
+  Record r;
+  r.id = 3;
+  r.variant = "fused.naive";
+  r.params = {{"block", 128}};
+  r.precision = "fp32";
+  r.status = Status::kOk;
+  Verdict v;
+  v.pass = true;
+  v.precision = "fp32";
+  v.rel_l2 = 4.5e-7;
+  v.max_abs = 1e-6;
+  v.n = 1000;
+  v.checks = 2;
+  v.tol_rel_l2 = 2e-6;
+  v.tol_atol = 1e-5;
+  v.tol_rtol = 1e-5;
+  r.verdict = v;
+  r.timing = summarize({1.0, 1.2, 1.1, 0.9, 1.05});
+  r.tflops = 12.5;
+  r.gbps = 800;
+  r.speedup = 1.7;
+  r.details = {{"registers", 40}};
+  return r;
+}
+
+fs::path temp_file(const std::string& name) { return fs::temp_directory_path() / ("convmish_test_" + name); }
+}  // namespace
+
+TEST(ResultsJson, RecordRoundTrips) {
+  const Record r = sample_record();
+  const Record back = nlohmann::json(r).get<Record>();
+  EXPECT_EQ(back.id, r.id);
+  EXPECT_EQ(back.name(), "fused.naive/block:128");
+  EXPECT_EQ(back.status, Status::kOk);
+  ASSERT_TRUE(back.verdict && back.timing);
+  EXPECT_DOUBLE_EQ(back.verdict->rel_l2, 4.5e-7);
+  EXPECT_EQ(back.verdict->checks, 2);
+  EXPECT_DOUBLE_EQ(back.timing->median_ms, 1.05);
+  EXPECT_EQ(back.timing->samples_ms.size(), 5u);
+  EXPECT_DOUBLE_EQ(*back.speedup, 1.7);
+  EXPECT_EQ(back.details["registers"], 40);
+}
+
+TEST(ResultsJson, WriterKeepsEveryRecordOnDiskAsItGoes) {
+  const fs::path path = temp_file("writer.json");
+  fs::remove(path);
+  ResultsWriter w(path, {{"suite", "convmish"}});
+  Record a = sample_record();
+  w.add(a);
+  Record b = sample_record();
+  b.id = 4;
+  b.status = Status::kIncorrect;
+  b.timing.reset();
+  w.add(b);
+  // Read back what is on disk now, as a crash at this point would leave it.
+  const ResultsFile f = read_results(path);
+  ASSERT_EQ(f.records.size(), 2u);
+  EXPECT_EQ(f.records[1].status, Status::kIncorrect);
+  const auto doc = nlohmann::json::parse(std::ifstream(path));
+  EXPECT_EQ(doc["best"]["overall"]["id"], 3);
+  EXPECT_EQ(doc["schema_version"], kSchemaVersion);
+  fs::remove(path);
+}
+
+TEST(ResultsJson, ReadRejectsMalformedTruncatedAndWrongVersion) {
+  const fs::path path = temp_file("bad.json");
+  auto write = [&](const std::string& text) { std::ofstream(path) << text; };
+  write("{\"schema\": \"convmish.results\", \"schema_version\": 1, \"records\": [");
+  EXPECT_THROW(read_results(path), UsageError);
+  write("[1, 2, 3]");
+  EXPECT_THROW(read_results(path), UsageError);
+  write("{\"schema\": \"convmish.results\", \"schema_version\": 99, \"meta\": {}, \"records\": []}");
+  try {
+    read_results(path);
+    FAIL() << "version 99 accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("99"), std::string::npos);
+  }
+  write("{\"schema\": \"convmish.results\", \"schema_version\": 1, \"meta\": {}, \"records\": [{\"id\": 1}]}");
+  EXPECT_THROW(read_results(path), UsageError);
+  EXPECT_THROW(read_results(temp_file("does_not_exist.json")), UsageError);
+  fs::remove(path);
+}
+
+TEST(TimingStats, SummaryOfKnownSamples) {
+  const TimingStats t = summarize({4, 1, 3, 2, 5});
+  EXPECT_DOUBLE_EQ(t.median_ms, 3);
+  EXPECT_DOUBLE_EQ(t.min_ms, 1);
+  EXPECT_DOUBLE_EQ(t.max_ms, 5);
+  EXPECT_DOUBLE_EQ(t.mean_ms, 3);
+  EXPECT_DOUBLE_EQ(t.q1_ms, 2);
+  EXPECT_DOUBLE_EQ(t.q3_ms, 4);
+  EXPECT_NEAR(t.stddev_ms, 1.5811388300841898, 1e-12);
+  EXPECT_NEAR(t.noise, 1.5811388300841898 / 3, 1e-12);
+  EXPECT_EQ(t.samples_ms.front(), 4);  // raw samples keep their order
+}

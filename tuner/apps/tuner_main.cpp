@@ -1,0 +1,163 @@
+// tuner: sweep the registered variants of Conv2d + bias + Mish^k over their tuning spaces, validate every
+// configuration against the reference, time the correct ones and write a versioned JSON report.
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "tuner/check.hpp"
+#include "tuner/device.hpp"
+#include "tuner/problem.hpp"
+#include "tuner/rtc.hpp"
+#include "tuner/sweep.hpp"
+#include "tuner/tolerance.hpp"
+
+using namespace convmish;
+
+namespace {
+
+// Exit codes (documented in --help and the README).
+constexpr int kExitOk = 0, kExitUsage = 2, kExitNoGpu = 3, kExitFatalGpu = 4;
+
+void print_list(std::ostream& out) {
+  out << "Variants (" << Registry::instance().all().size() << "):\n";
+  for (const auto& v : Registry::instance().all()) {
+    const auto& sp = v->space();
+    std::set<std::string> precisions;
+    const auto valid = sp.enumerate();
+    for (const auto& c : valid) precisions.insert(v->precision(c));
+    std::string prec;
+    for (const auto& s : precisions) prec += (prec.empty() ? "" : ",") + s;
+    out << "  " << std::left << std::setw(20) << v->id() << " [" << prec << "] " << valid.size() << " of "
+        << sp.cartesian_size() << " configurations valid\n      " << v->description() << "\n";
+    for (const auto& prm : sp.params()) {
+      out << "      " << std::setw(10) << prm.name << " {";
+      for (size_t i = 0; i < prm.values.size(); ++i) out << (i ? "," : "") << prm.values[i];
+      out << "}" << (prm.help.empty() ? "" : "  " + prm.help) << "\n";
+    }
+    for (const auto& c : sp.constraints()) out << "      requires: " << c.description << "\n";
+    out << "      default: " << config_string(sp.default_config()) << "\n";
+  }
+  out << "\nProblem presets:\n";
+  for (const auto& name : problem_preset_names()) {
+    const Problem p = parse_problem(name);
+    out << "  " << std::setw(8) << name << p.shape_string() << "  " << std::fixed << std::setprecision(3)
+        << p.flops() / 1e9 << " GFLOP, " << p.min_bytes() / 1e9 << " GB\n";
+  }
+  out << "\nPrecision classes (tolerances vs the fp64-accurate reference):\n";
+  for (const auto& t : all_tolerances())
+    out << "  " << std::setw(14) << t.precision << std::scientific << std::setprecision(0) << "rel_l2 <= " << t.rel_l2
+        << ", |d| <= " << t.atol << " + " << t.rtol << "|ref|\n";
+  out << std::defaultfloat;
+}
+
+void print_table(const std::vector<Record>& recs, std::ostream& out) {
+  std::vector<const Record*> rows;
+  for (const auto& r : recs) rows.push_back(&r);
+  std::stable_sort(rows.begin(), rows.end(), [](const Record* a, const Record* b) {
+    if (bool(a->timing) != bool(b->timing)) return bool(a->timing);
+    return a->timing && a->timing->median_ms < b->timing->median_ms;
+  });
+  out << "\n" << std::left << std::setw(46) << "variant/config" << std::setw(14) << "status" << std::right
+      << std::setw(11) << "median ms" << std::setw(9) << "TFLOP/s" << std::setw(9) << "GB/s" << std::setw(11)
+      << "rel_l2" << std::setw(9) << "speedup" << "\n"
+      << std::string(109, '-') << "\n";
+  for (const Record* r : rows) {
+    out << std::left << std::setw(46) << r->name() << std::setw(14) << to_string(r->status) << std::right;
+    std::ostringstream l2;
+    if (r->verdict) l2 << std::scientific << std::setprecision(2) << r->verdict->rel_l2;
+    if (r->timing)
+      out << std::fixed << std::setprecision(3) << std::setw(11) << r->timing->median_ms << std::setprecision(1)
+          << std::setw(9) << r->tflops << std::setprecision(0) << std::setw(9) << r->gbps << std::setw(11) << l2.str()
+          << std::setprecision(2) << std::setw(8) << (r->speedup ? *r->speedup : 0.0) << "x";
+    else
+      out << std::setw(11) << "-" << std::setw(9) << "-" << std::setw(9) << "-" << std::setw(11)
+          << (l2.str().empty() ? "-" : l2.str()) << std::setw(9) << "-";
+    out << "\n";
+  }
+  out << std::defaultfloat;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "convmish tuner: sweeps the variants of Conv2d(+bias) -> Mish^k over their tuning parameters, validates\n"
+      "every configuration on fresh random inputs against cuDNN (FMA math) + a double-precision Mish, times the\n"
+      "correct ones with CUDA events (cold L2 by default) and writes a versioned JSON report as it goes.\n\n"
+      "Exit codes: 0 done; 2 bad usage (shape, filter, configuration); 3 no usable GPU; 4 the GPU context was\n"
+      "lost (a kernel faulted); records measured before that are kept in --out."};
+  std::string problem_spec = "seed", config_spec, out = "convmish-results.json", cache_dir;
+  SweepOptions o;
+  int mish_count = 2;
+  bool list = false, hot = false, no_cache = false, no_baseline = false, no_bias = false;
+  size_t budget = 0;
+  double time_budget = 0;
+  app.add_option("-p,--problem", problem_spec,
+                 "seed (64,64,256,256->128,3x3), small, kb_v0, or N,C,H,W,K,R[,S[,stride[,pad]]]")
+      ->capture_default_str();
+  app.add_option("--mish-count", mish_count, "Mish applications after the convolution")->capture_default_str();
+  app.add_flag("--no-bias", no_bias, "convolution without bias");
+  app.add_option("-v,--variants", o.variants, "comma-separated globs over variant ids, e.g. 'fused.*,cudnn.eager'")
+      ->capture_default_str();
+  app.add_option("-s,--strategy", o.strategy, "exhaustive or random")->capture_default_str()
+      ->check(CLI::IsMember({"exhaustive", "random"}));
+  app.add_option("-b,--budget", budget, "at most N configurations per variant (random: N draws, default 16)");
+  app.add_option("-t,--time", time_budget, "start no new configuration after S seconds");
+  app.add_option("-c,--config", config_spec, "only this configuration, e.g. 'block:128'");
+  app.add_option("-o,--out", out, "JSON report, rewritten after every configuration")->capture_default_str();
+  app.add_flag("--hot", hot, "time with a warm L2 (default: flush >= L2 before each sample)");
+  app.add_option("--checks", o.checks, "validations per configuration, each on fresh random inputs")
+      ->capture_default_str()->check(CLI::Range(1, 100));
+  app.add_option("--seed", o.seed, "seed of the random inputs and of the random strategy")->capture_default_str();
+  app.add_flag("--no-baseline", no_baseline, "do not time cudnn.eager/tf32:1 first (no speedups then)");
+  app.add_option("--min-time", o.timer.min_time_s, "seconds of samples at least")->capture_default_str();
+  app.add_option("--max-time", o.timer.max_time_s, "seconds of samples at most")->capture_default_str();
+  app.add_option("--max-noise", o.timer.max_noise, "stop sampling when stddev/mean is below this")
+      ->capture_default_str();
+  app.add_option("--warmup-ms", o.timer.warmup_ms, "device milliseconds of warm-up")->capture_default_str();
+  app.add_option("--cache-dir", cache_dir, "NVRTC cubin cache (default $CONVMISH_CACHE_DIR or ~/.cache/convmish)");
+  app.add_flag("--no-cache", no_cache, "compile everything afresh, write no cache");
+  app.add_option("--device", o.device, "CUDA device index")->capture_default_str();
+  app.add_flag("-l,--list", list, "list variants, parameter spaces, presets and tolerances (no GPU needed)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (list) {
+      print_list(std::cout);
+      return kExitOk;
+    }
+    Problem p = parse_problem(problem_spec);
+    p.mish_count = mish_count;
+    p.bias = !no_bias;
+    p.seed = o.seed;
+    p.validate();
+    if (!config_spec.empty()) o.config = parse_config(config_spec);
+    if (budget) o.budget = budget;
+    if (time_budget > 0) o.time_budget_s = time_budget;
+    o.timer.cold = !hot;
+    o.baseline = !no_baseline;
+    o.out = out;
+    o.cache_dir = no_cache ? std::filesystem::path{} : (cache_dir.empty() ? Compiler::default_cache_dir() : std::filesystem::path(cache_dir));
+    const auto records = run_sweep(p, o, std::cout);
+    print_table(records, std::cout);
+    std::cout << "\nJSON report: " << out << "\n";
+    return kExitOk;
+  } catch (const UsageError& e) {
+    std::cerr << "tuner: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const NoGpuError& e) {
+    std::cerr << "tuner: " << e.what() << "\n"
+              << "tuner: the sweep needs an NVIDIA GPU; 'tuner --list' works without one.\n";
+    return kExitNoGpu;
+  } catch (const CudaError& e) {
+    std::cerr << "tuner: fatal GPU error: " << e.what() << "\n";
+    return kExitFatalGpu;
+  } catch (const std::exception& e) {
+    std::cerr << "tuner: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,115 @@
+#include "tuner/cudnn_conv.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "tuner/check.hpp"
+
+namespace convmish {
+
+CudnnHandle::CudnnHandle() { CUDNN_CHECK(cudnnCreate(&h_)); }
+CudnnHandle::~CudnnHandle() {
+  if (h_) cudnnDestroy(h_);
+}
+void CudnnHandle::set_stream(cudaStream_t s) const { CUDNN_CHECK(cudnnSetStream(h_, s)); }
+
+std::string cudnn_version_string() {
+  const size_t v = cudnnGetVersion();  // major*10000 + minor*100 + patch for cuDNN 9
+  return std::to_string(v / 10000) + "." + std::to_string((v / 100) % 100) + "." + std::to_string(v % 100);
+}
+
+static const char* algo_str(cudnnConvolutionFwdAlgo_t a) {
+  switch (a) {
+    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM: return "IMPLICIT_GEMM";
+    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM: return "IMPLICIT_PRECOMP_GEMM";
+    case CUDNN_CONVOLUTION_FWD_ALGO_GEMM: return "GEMM";
+    case CUDNN_CONVOLUTION_FWD_ALGO_DIRECT: return "DIRECT";
+    case CUDNN_CONVOLUTION_FWD_ALGO_FFT: return "FFT";
+    case CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING: return "FFT_TILING";
+    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD: return "WINOGRAD";
+    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED: return "WINOGRAD_NONFUSED";
+    default: return "UNKNOWN";
+  }
+}
+
+CudnnConv::CudnnConv(cudnnHandle_t h, const Problem& p, ConvMath math,
+                     std::optional<cudnnConvolutionFwdAlgo_t> fixed_algo)
+    : h_(h) {
+  CUDNN_CHECK(cudnnCreateTensorDescriptor(&x_d_));
+  CUDNN_CHECK(cudnnCreateTensorDescriptor(&y_d_));
+  CUDNN_CHECK(cudnnCreateTensorDescriptor(&b_d_));
+  CUDNN_CHECK(cudnnCreateFilterDescriptor(&w_d_));
+  CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&c_d_));
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(x_d_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, int(p.N), int(p.C), int(p.H),
+                                         int(p.W)));
+  CUDNN_CHECK(cudnnSetFilter4dDescriptor(w_d_, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, int(p.K), int(p.C), int(p.R),
+                                         int(p.S)));
+  CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c_d_, int(p.pad), int(p.pad), int(p.stride), int(p.stride), 1, 1,
+                                              CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+  math_ = math == ConvMath::kTf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(c_d_, math_));
+  int n, c, hh, ww;
+  CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(c_d_, x_d_, w_d_, &n, &c, &hh, &ww));
+  if (n != p.N || c != p.K || hh != p.P() || ww != p.Q())
+    throw CudnnError("cuDNN's output shape disagrees with the problem's: " + p.shape_string());
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(y_d_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, hh, ww));
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(b_d_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, c, 1, 1));
+
+  if (fixed_algo) {
+    algo_ = *fixed_algo;
+  } else {
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int found = 0;
+    CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h_, x_d_, w_d_, c_d_, y_d_, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                     &found, perf));
+    bool chosen = false;
+    for (int i = 0; i < found && !chosen; ++i) {
+      // Results come sorted by time; with FMA math only FMA kernels are acceptable.
+      if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
+      if (math == ConvMath::kFma && perf[i].mathType != CUDNN_FMA_MATH) continue;
+      algo_ = perf[i].algo;
+      math_ = perf[i].mathType;
+      find_ms_ = perf[i].time;
+      chosen = true;
+    }
+    if (!chosen) throw CudnnError("cudnnFind returned no usable algorithm for " + p.shape_string());
+    CUDNN_CHECK(cudnnSetConvolutionMathType(c_d_, math_));
+  }
+  CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h_, x_d_, w_d_, c_d_, y_d_, algo_, &ws_bytes_));
+}
+
+CudnnConv::~CudnnConv() {
+  if (c_d_) cudnnDestroyConvolutionDescriptor(c_d_);
+  if (w_d_) cudnnDestroyFilterDescriptor(w_d_);
+  if (b_d_) cudnnDestroyTensorDescriptor(b_d_);
+  if (y_d_) cudnnDestroyTensorDescriptor(y_d_);
+  if (x_d_) cudnnDestroyTensorDescriptor(x_d_);
+}
+
+void CudnnConv::run(const float* x, const float* w, float* y, void* workspace) const {
+  const float one = 1.f, zero = 0.f;
+  CUDNN_CHECK(cudnnConvolutionForward(h_, &one, x_d_, x, w_d_, w, c_d_, algo_, workspace, ws_bytes_, &zero, y_d_, y));
+}
+
+void CudnnConv::add_bias(const float* b, float* y) const {
+  const float one = 1.f;
+  CUDNN_CHECK(cudnnAddTensor(h_, &one, b_d_, b, &one, y_d_, y));
+}
+
+std::string CudnnConv::algo_name() const { return algo_str(algo_); }
+
+std::string CudnnConv::math_name() const {
+  switch (math_) {
+    case CUDNN_FMA_MATH: return "FMA";
+    case CUDNN_TENSOR_OP_MATH: return "TENSOR_OP";
+    case CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION: return "TENSOR_OP_ALLOW_CONVERSION";
+    default: return "DEFAULT";
+  }
+}
+
+nlohmann::json CudnnConv::details() const {
+  nlohmann::json j = {{"cudnn_algo", algo_name()}, {"cudnn_math", math_name()}, {"workspace_bytes", ws_bytes_}};
+  if (find_ms_ >= 0) j["cudnn_find_ms"] = find_ms_;
+  return j;
+}
+
+}  // namespace convmish

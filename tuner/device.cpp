@@ -1,0 +1,176 @@
+#include "tuner/device.hpp"
+
+#include <dlfcn.h>
+
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "tuner/check.hpp"
+
+namespace convmish {
+
+int gpu_count(std::string* why) {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    if (why) {
+      *why = cudaGetErrorString(e);
+      if (e == cudaErrorInsufficientDriver) *why += " (no NVIDIA driver on this machine: no GPU here)";
+    }
+    cudaGetLastError();
+    return 0;
+  }
+  if (n == 0 && why) *why = "the driver reports no CUDA device";
+  return n;
+}
+
+DeviceInfo probe_device(int index) {
+  std::string why;
+  const int n = gpu_count(&why);
+  if (n == 0) throw NoGpuError("no usable GPU: " + why);
+  if (index < 0 || index >= n)
+    throw NoGpuError("no GPU with index " + std::to_string(index) + " (" + std::to_string(n) + " present)");
+  CUDA_CHECK(cudaSetDevice(index));
+  cudaDeviceProp p{};
+  CUDA_CHECK(cudaGetDeviceProperties(&p, index));
+  DeviceInfo d;
+  d.index = index;
+  d.name = p.name;
+  d.cc_major = p.major;
+  d.cc_minor = p.minor;
+  d.sm_count = p.multiProcessorCount;
+  d.l2_bytes = size_t(p.l2CacheSize);
+  d.global_mem = p.totalGlobalMem;
+  d.smem_per_block_optin = p.sharedMemPerBlockOptin;
+  d.smem_per_sm = p.sharedMemPerMultiprocessor;
+  d.regs_per_sm = p.regsPerMultiprocessor;
+  d.max_threads_per_sm = p.maxThreadsPerMultiProcessor;
+  char bus[32] = {0};
+  if (cudaDeviceGetPCIBusId(bus, sizeof bus, index) == cudaSuccess) d.pci_bus_id = bus;
+  static const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    const auto b = static_cast<unsigned char>(p.uuid.bytes[i]);
+    d.uuid += hex[b >> 4];
+    d.uuid += hex[b & 15];
+  }
+  CUDA_CHECK(cudaDriverGetVersion(&d.driver_version));
+  CUDA_CHECK(cudaRuntimeGetVersion(&d.runtime_version));
+  return d;
+}
+
+void to_json(nlohmann::json& j, const DeviceInfo& d) {
+  j = {{"index", d.index},
+       {"name", d.name},
+       {"compute_capability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)},
+       {"sm_count", d.sm_count},
+       {"l2_bytes", d.l2_bytes},
+       {"global_mem_bytes", d.global_mem},
+       {"smem_per_block_optin", d.smem_per_block_optin},
+       {"smem_per_sm", d.smem_per_sm},
+       {"regs_per_sm", d.regs_per_sm},
+       {"max_threads_per_sm", d.max_threads_per_sm},
+       {"pci_bus_id", d.pci_bus_id},
+       {"uuid", d.uuid},
+       {"cuda_driver_version", d.driver_version},
+       {"cuda_runtime_version", d.runtime_version},
+       {"driver_version", nvml_driver_version()}};
+}
+
+DeviceBuffer::DeviceBuffer(size_t bytes) : bytes_(bytes) {
+  if (bytes == 0) return;
+  const cudaError_t e = cudaMalloc(&p_, bytes);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    size_t free_b = 0, total_b = 0;
+    cudaMemGetInfo(&free_b, &total_b);
+    throw CudaError("out of device memory: asked for " + std::to_string(bytes >> 20) + " MiB with " +
+                        std::to_string(free_b >> 20) + " MiB free of " + std::to_string(total_b >> 20) + " MiB",
+                    e);
+  }
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (p_) cudaFree(p_);
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_) {
+  o.p_ = nullptr;
+  o.bytes_ = 0;
+}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
+  if (this != &o) {
+    if (p_) cudaFree(p_);
+    p_ = o.p_;
+    bytes_ = o.bytes_;
+    o.p_ = nullptr;
+    o.bytes_ = 0;
+  }
+  return *this;
+}
+
+Stream::Stream() { CUDA_CHECK(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
+Stream::~Stream() {
+  if (s_) cudaStreamDestroy(s_);
+}
+void Stream::sync() const { CUDA_CHECK(cudaStreamSynchronize(s_)); }
+
+Event::Event() { CUDA_CHECK(cudaEventCreate(&e_)); }
+Event::~Event() {
+  if (e_) cudaEventDestroy(e_);
+}
+void Event::record(cudaStream_t s) const { CUDA_CHECK(cudaEventRecord(e_, s)); }
+
+double elapsed_ms(const Event& start, const Event& stop) {
+  float ms = 0;
+  CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+  return ms;
+}
+
+// ---- NVML through dlopen: only the few entry points we need, with their C signatures. ----
+namespace {
+using nvmlReturn = int;
+using nvmlDevice = void*;
+struct Nvml {
+  bool ok = false;
+  nvmlReturn (*init)() = nullptr;
+  nvmlReturn (*by_pci)(const char*, nvmlDevice*) = nullptr;
+  nvmlReturn (*clock)(nvmlDevice, int, unsigned*) = nullptr;
+  nvmlReturn (*driver)(char*, unsigned) = nullptr;
+};
+
+const Nvml& nvml() {
+  static Nvml n;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h) return;
+    n.init = reinterpret_cast<nvmlReturn (*)()>(dlsym(h, "nvmlInit_v2"));
+    n.by_pci = reinterpret_cast<nvmlReturn (*)(const char*, nvmlDevice*)>(dlsym(h, "nvmlDeviceGetHandleByPciBusId_v2"));
+    n.clock = reinterpret_cast<nvmlReturn (*)(nvmlDevice, int, unsigned*)>(dlsym(h, "nvmlDeviceGetClockInfo"));
+    n.driver = reinterpret_cast<nvmlReturn (*)(char*, unsigned)>(dlsym(h, "nvmlSystemGetDriverVersion"));
+    n.ok = n.init && n.by_pci && n.clock && n.driver && n.init() == 0;
+  });
+  return n;
+}
+constexpr int kNvmlClockSm = 1;  // NVML_CLOCK_SM
+}  // namespace
+
+std::optional<int> sm_clock_mhz(const DeviceInfo& d) {
+  const Nvml& n = nvml();
+  if (!n.ok || d.pci_bus_id.empty()) return std::nullopt;
+  nvmlDevice dev = nullptr;
+  unsigned mhz = 0;
+  if (n.by_pci(d.pci_bus_id.c_str(), &dev) != 0 || n.clock(dev, kNvmlClockSm, &mhz) != 0) return std::nullopt;
+  return int(mhz);
+}
+
+std::string nvml_driver_version() {
+  const Nvml& n = nvml();
+  char buf[96] = {0};
+  if (!n.ok || n.driver(buf, sizeof buf) != 0) return "";
+  return buf;
+}
+
+}  // namespace convmish

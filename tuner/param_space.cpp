@@ -1,0 +1,115 @@
+#include "tuner/param_space.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "tuner/check.hpp"
+
+namespace convmish {
+
+std::string config_string(const Config& c) {
+  std::string s;
+  for (const auto& [k, v] : c) {
+    if (!s.empty()) s += '/';
+    s += k + ':' + std::to_string(v);
+  }
+  return s;
+}
+
+Config parse_config(const std::string& s) {
+  Config c;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, '/')) {
+    if (item.empty()) continue;
+    const auto colon = item.find(':');
+    if (colon == std::string::npos || colon == 0)
+      throw UsageError("configuration '" + s + "': expected name:value items separated by '/'");
+    try {
+      size_t used = 0;
+      const std::string num = item.substr(colon + 1);
+      c[item.substr(0, colon)] = std::stoll(num, &used);
+      if (used != num.size()) throw std::invalid_argument(num);
+    } catch (const std::exception&) {
+      throw UsageError("configuration '" + s + "': '" + item + "' has no integer value");
+    }
+  }
+  return c;
+}
+
+ParamSpace& ParamSpace::add(std::string name, std::vector<int64_t> values, std::string help) {
+  if (values.empty()) throw std::logic_error("parameter " + name + " has no values");
+  params_.push_back({std::move(name), std::move(values), std::move(help)});
+  return *this;
+}
+
+ParamSpace& ParamSpace::require(std::string description, std::function<bool(const Config&)> holds) {
+  constraints_.push_back({std::move(description), std::move(holds)});
+  return *this;
+}
+
+uint64_t ParamSpace::cartesian_size() const {
+  uint64_t n = 1;
+  for (const auto& p : params_) n *= p.values.size();
+  return n;
+}
+
+std::optional<std::string> ParamSpace::violation(const Config& c) const {
+  for (const auto& p : params_) {
+    auto it = c.find(p.name);
+    if (it == c.end()) return "parameter '" + p.name + "' is missing";
+    if (std::find(p.values.begin(), p.values.end(), it->second) == p.values.end())
+      return "value " + std::to_string(it->second) + " is not in the space of '" + p.name + "'";
+  }
+  for (const auto& [k, v] : c)
+    if (std::none_of(params_.begin(), params_.end(), [&](const Param& p) { return p.name == k; }))
+      return "unknown parameter '" + k + "'";
+  for (const auto& con : constraints_)
+    if (!con.holds(c)) return "violates: " + con.description;
+  return std::nullopt;
+}
+
+Config ParamSpace::at_index(uint64_t index) const {
+  Config c;
+  // The last parameter varies fastest.
+  for (auto it = params_.rbegin(); it != params_.rend(); ++it) {
+    c[it->name] = it->values[index % it->values.size()];
+    index /= it->values.size();
+  }
+  return c;
+}
+
+std::vector<Config> ParamSpace::enumerate() const {
+  std::vector<Config> out;
+  const uint64_t n = cartesian_size();
+  for (uint64_t i = 0; i < n; ++i) {
+    Config c = at_index(i);
+    if (!violation(c)) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Config ParamSpace::default_config() const {
+  const uint64_t n = cartesian_size();
+  for (uint64_t i = 0; i < n; ++i) {
+    Config c = at_index(i);
+    if (!violation(c)) return c;
+  }
+  throw std::logic_error("parameter space has no valid configuration");
+}
+
+std::vector<Config> ParamSpace::sample(size_t n, std::mt19937_64& rng) const {
+  std::vector<uint64_t> order(cartesian_size());
+  std::iota(order.begin(), order.end(), uint64_t(0));
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<Config> out;
+  for (uint64_t i : order) {
+    if (out.size() >= n) break;
+    Config c = at_index(i);
+    if (!violation(c)) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace convmish

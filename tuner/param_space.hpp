@@ -1,0 +1,56 @@
+// A variant's tuning space: named integer parameters, each with a list of values, and constraints that reject
+// combinations before anything is compiled. A Config is one point: parameter name -> value, ordered by name.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace convmish {
+
+using Config = std::map<std::string, int64_t>;
+
+// "block:256/vec:4" (Google Benchmark's name/key:value style); "" for an empty config.
+std::string config_string(const Config& c);
+// Inverse of config_string; throws UsageError on malformed text.
+Config parse_config(const std::string& s);
+
+struct Param {
+  std::string name;
+  std::vector<int64_t> values;
+  std::string help;
+};
+
+struct Constraint {
+  std::string description;  // what must hold, e.g. "tile_h * tile_w divisible by threads"
+  std::function<bool(const Config&)> holds;
+};
+
+class ParamSpace {
+ public:
+  ParamSpace& add(std::string name, std::vector<int64_t> values, std::string help = {});
+  ParamSpace& require(std::string description, std::function<bool(const Config&)> holds);
+
+  const std::vector<Param>& params() const { return params_; }
+  const std::vector<Constraint>& constraints() const { return constraints_; }
+  // Size of the cartesian product, before constraints.
+  uint64_t cartesian_size() const;
+  // The description of the first constraint `c` violates, or of a missing/unknown parameter or value.
+  std::optional<std::string> violation(const Config& c) const;
+  // Every configuration that satisfies the constraints, in lexicographic order of the value lists.
+  std::vector<Config> enumerate() const;
+  // The first valid configuration (the values listed first are the defaults).
+  Config default_config() const;
+  // Up to `n` distinct valid configurations, drawn uniformly without replacement.
+  std::vector<Config> sample(size_t n, std::mt19937_64& rng) const;
+
+ private:
+  Config at_index(uint64_t index) const;
+  std::vector<Param> params_;
+  std::vector<Constraint> constraints_;
+};
+
+}  // namespace convmish

@@ -1,0 +1,45 @@
+// The block being tuned: Conv2d(C -> K, RxS, stride, padding, bias) on x[N,C,H,W], then Mish `mish_count` times.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common.cuh"
+
+namespace convmish {
+
+struct Problem {
+  std::string name = "custom";
+  int64_t N = 64, C = 64, H = 256, W = 256, K = 128, R = 3, S = 3;
+  int64_t stride = 1, pad = 0;
+  bool bias = true;
+  int mish_count = 2;
+  uint64_t seed = 0;
+
+  int64_t P() const { return (H + 2 * pad - R) / stride + 1; }
+  int64_t Q() const { return (W + 2 * pad - S) / stride + 1; }
+  int64_t x_elems() const { return N * C * H * W; }
+  int64_t w_elems() const { return K * C * R * S; }
+  int64_t y_elems() const { return N * K * P() * Q(); }
+  // 2*N*K*P*Q*C*R*S: multiply-adds of the convolution (bias and Mish not counted, as the anchors do).
+  double flops() const;
+  // Fewest bytes a fused pass must move: read x, w, b once, write y once (fp32).
+  double min_bytes() const;
+  // Throws UsageError with the reason when the shape is empty, negative, or overflows the kernels' indexing.
+  void validate() const;
+  std::string shape_string() const;  // "N,C,H,W->K,RxS"
+  ConvMishArgs args(const float* x, const float* w, const float* b, float* y) const;
+  bool operator==(const Problem&) const = default;
+};
+
+// Presets: seed (the workload, the default), small (validates in milliseconds), kb_v0 (KernelBench's original).
+std::vector<std::string> problem_preset_names();
+// `spec` is a preset name or "N,C,H,W,K,R[,S[,stride[,pad]]]". Throws UsageError on anything else.
+Problem parse_problem(const std::string& spec);
+
+void to_json(nlohmann::json& j, const Problem& p);
+void from_json(const nlohmann::json& j, Problem& p);
+
+}  // namespace convmish

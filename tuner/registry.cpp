@@ -1,0 +1,57 @@
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "tuner/check.hpp"
+#include "tuner/embedded.hpp"
+#include "tuner/variant.hpp"
+
+namespace convmish {
+
+Registry& Registry::instance() {
+  static Registry r;
+  return r;
+}
+
+bool Registry::add(std::unique_ptr<Variant> v) {
+  if (find(v->id())) throw std::logic_error("variant registered twice: " + v->id());
+  variants_.push_back(std::move(v));
+  std::sort(variants_.begin(), variants_.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  return true;
+}
+
+const Variant* Registry::find(const std::string& id) const {
+  for (const auto& v : variants_)
+    if (v->id() == id) return v.get();
+  return nullptr;
+}
+
+std::vector<const Variant*> Registry::match(const std::string& globs) const {
+  std::vector<std::string> pats;
+  std::stringstream ss(globs);
+  std::string p;
+  while (std::getline(ss, p, ','))
+    if (!p.empty()) pats.push_back(p);
+  std::vector<const Variant*> out;
+  for (const auto& v : variants_)
+    for (const auto& pat : pats)
+      if (fnmatch(pat.c_str(), v->id().c_str(), 0) == 0) {
+        out.push_back(v.get());
+        break;
+      }
+  if (out.empty()) {
+    std::string ids;
+    for (const auto& v : variants_) ids += (ids.empty() ? "" : ", ") + v->id();
+    throw UsageError("no variant matches '" + globs + "'; registered: " + ids);
+  }
+  return out;
+}
+
+const std::string& embedded_kernel(const std::string& name) {
+  for (const auto& f : embedded_kernel_files())
+    if (f.name == name) return f.text;
+  throw std::out_of_range("no embedded kernel file named " + name);
+}
+
+}  // namespace convmish

@@ -1,0 +1,82 @@
+// Result records and the versioned JSON report (schema: results/README.md). One record per configuration
+// tried, whatever happened to it; the file is rewritten atomically after every record, so a crash keeps all
+// finished records.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tuner/gpu_ops.hpp"
+#include "tuner/param_space.hpp"
+#include "tuner/timer.hpp"
+
+namespace convmish {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr const char* kSchemaName = "convmish.results";
+
+enum class Status { kOk, kIncorrect, kCompileError, kLaunchError, kUnsupported, kTimeout };
+std::string to_string(Status s);
+Status status_from_string(const std::string& s);  // throws std::invalid_argument
+
+struct Verdict {
+  bool pass = false;
+  std::string precision;
+  double rel_l2 = 0, max_abs = 0;
+  int64_t n = 0, over_tol = 0, nonfinite = 0, unwritten = 0, ref_nonfinite = 0, first_bad = -1;
+  double tol_rel_l2 = 0, tol_atol = 0, tol_rtol = 0;
+  int checks = 0;  // independent fresh-input checks that all passed (or the one that failed)
+  std::string summary() const;
+};
+
+struct Record {
+  int id = 0;
+  std::string variant;
+  Config params;
+  std::string precision;
+  Status status = Status::kUnsupported;
+  std::string reason;
+  std::optional<Verdict> verdict;
+  std::optional<TimingStats> timing;
+  double tflops = 0, gbps = 0;
+  std::optional<double> speedup;     // baseline median / this median
+  nlohmann::json details = nlohmann::json::object();  // resources, algorithm, compile info
+  std::string name() const;          // "variant/param:value/..." (the NVTX range name too)
+};
+
+void to_json(nlohmann::json& j, const Verdict& v);
+void from_json(const nlohmann::json& j, Verdict& v);
+void to_json(nlohmann::json& j, const Record& r);
+void from_json(const nlohmann::json& j, Record& r);
+
+// The "best" block: fastest ok record per variant and overall, by median.
+nlohmann::json best_of(const std::vector<Record>& records);
+
+class ResultsWriter {
+ public:
+  // `meta` is the metadata object; an empty path writes nothing.
+  ResultsWriter(std::filesystem::path path, nlohmann::json meta);
+  void add(const Record& r);  // appends and rewrites the file
+  void set_meta(const std::string& key, nlohmann::json value);
+  const std::vector<Record>& records() const { return records_; }
+  nlohmann::json document() const;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  void write() const;
+  std::filesystem::path path_;
+  nlohmann::json meta_;
+  std::vector<Record> records_;
+};
+
+// Reads a results file; throws UsageError with the reason (not JSON, wrong schema or version, missing fields).
+struct ResultsFile {
+  nlohmann::json meta;
+  std::vector<Record> records;
+};
+ResultsFile read_results(const std::filesystem::path& path);
+
+}  // namespace convmish

@@ -1,0 +1,319 @@
+#include "tuner/sweep.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <deque>
+#include <future>
+#include <iomanip>
+#include <random>
+#include <sstream>
+
+#include "tuner/check.hpp"
+#include "tuner/cudnn_conv.hpp"
+#include "tuner/device.hpp"
+#include "tuner/gpu_ops.hpp"
+#include "tuner/nvtx.hpp"
+#include "tuner/reference.hpp"
+#include "tuner/rtc.hpp"
+#include "tuner/tolerance.hpp"
+
+namespace convmish {
+
+using nlohmann::json;
+
+Config baseline_config() { return Config{{"tf32", 1}}; }
+
+std::vector<Job> plan_jobs(const SweepOptions& o) {
+  std::vector<Job> jobs;
+  const auto selected = Registry::instance().match(o.variants);
+  const Variant* base = Registry::instance().find(kBaselineVariant);
+  if (o.baseline && base) jobs.push_back({base, baseline_config(), true});
+  std::mt19937_64 rng(o.seed ^ 0x5eedull);
+  for (const Variant* v : selected) {
+    std::vector<Config> configs;
+    if (o.config) {
+      if (auto why = v->space().violation(*o.config))
+        throw UsageError("configuration '" + config_string(*o.config) + "' for " + v->id() + ": " + *why);
+      configs = {*o.config};
+    } else if (o.strategy == "exhaustive") {
+      configs = v->space().enumerate();
+      if (o.budget && configs.size() > *o.budget) configs.resize(*o.budget);
+    } else if (o.strategy == "random") {
+      configs = v->space().sample(o.budget.value_or(16), rng);
+    } else {
+      throw UsageError("unknown strategy '" + o.strategy + "' (exhaustive, random)");
+    }
+    for (auto& c : configs) {
+      if (o.baseline && base && v == base && c == baseline_config()) continue;  // already first
+      jobs.push_back({v, std::move(c), false});
+    }
+  }
+  return jobs;
+}
+
+json run_metadata() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const std::time_t now = std::time(nullptr);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  int nvrtc_major = 0, nvrtc_minor = 0;
+  nvrtcVersion(&nvrtc_major, &nvrtc_minor);
+  return {{"suite", "convmish"},
+          {"suite_version", CONVMISH_VERSION},
+          {"git_commit", CONVMISH_GIT_COMMIT},
+          {"host", host},
+          {"started_utc", ts},
+          {"nvrtc_version", std::to_string(nvrtc_major) + "." + std::to_string(nvrtc_minor)},
+          {"cudnn_version", cudnn_version_string()},
+          {"cuda_build_version", CUDART_VERSION}};
+}
+
+namespace {
+
+// The GPU side of a sweep over one problem: stream, cuDNN handle, buffers, reference and timer.
+class Bench {
+ public:
+  Bench(const Problem& p, const DeviceInfo& dev, const SweepOptions& o)
+      : p_(p), dev_(dev), o_(o), buf_(p), ref_(p, (cudnn_.set_stream(stream_.get()), cudnn_.get()), stream_.get()),
+        timer_(dev, stream_.get(), o.timer) {}
+
+  // Validates on `checks` independent fresh inputs (the last set stays in the buffers for timing).
+  Verdict validate(Instance& inst, const std::string& precision, Buffers& b, uint64_t seed) {
+    NvtxPhase<phase::Validate> range;
+    const Tolerance& tol = tolerance_for(precision);
+    Verdict v;
+    v.precision = precision;
+    v.tol_rel_l2 = tol.rel_l2;
+    v.tol_atol = tol.atol;
+    v.tol_rtol = tol.rtol;
+    for (int c = 0; c < std::max(1, o_.checks); ++c) {
+      generate_inputs(p_, seed + uint64_t(c) * 7919u, buf_, stream_.get());
+      {
+        NvtxPhase<phase::Reference> r;
+        ref_.compute(buf_);
+      }
+      fill_bits(buf_.y.as<float>(), p_.y_elems(), kPoisonBits, stream_.get());
+      inst.launch(b, stream_.get());
+      const CompareResult cr =
+          compare_outputs(buf_.y.as<float>(), buf_.ref.as<float>(), p_.y_elems(), tol.atol, tol.rtol, stream_.get());
+      v.n = cr.n;
+      v.rel_l2 = cr.rel_l2();
+      v.max_abs = cr.max_abs;
+      v.over_tol = cr.over_tol;
+      v.nonfinite = cr.nonfinite;
+      v.unwritten = cr.unwritten;
+      v.ref_nonfinite = cr.ref_nonfinite;
+      v.first_bad = cr.first_bad;
+      v.checks = c + 1;
+      v.pass = cr.over_tol == 0 && cr.nonfinite == 0 && cr.unwritten == 0 && cr.ref_nonfinite == 0 &&
+               std::isfinite(v.rel_l2) && v.rel_l2 <= tol.rel_l2;
+      if (!v.pass) break;
+    }
+    return v;
+  }
+
+  TimingStats time(Instance& inst, Buffers& b) {
+    NvtxPhase<phase::Measure> range;
+    return timer_.measure([&] { inst.launch(b, stream_.get()); });
+  }
+
+  Buffers buffers(void* workspace) {
+    return Buffers{buf_.x.as<float>(), buf_.w.as<float>(), p_.bias ? buf_.b.as<float>() : nullptr,
+                   buf_.y.as<float>(), workspace};
+  }
+  LaunchEnv env() { return LaunchEnv{dev_, cudnn_.get(), stream_.get()}; }
+  cudaStream_t stream() const { return stream_.get(); }
+
+ private:
+  const Problem& p_;
+  const DeviceInfo& dev_;
+  const SweepOptions& o_;
+  Stream stream_;
+  CudnnHandle cudnn_;
+  ProblemBuffers buf_;
+  GpuReference ref_;
+  Timer timer_;
+};
+
+using CompileFutures = std::vector<std::future<CompiledKernel>>;
+
+std::string fmt(double v, int prec) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(prec) << v;
+  return s.str();
+}
+
+std::string sci(double v) {
+  std::ostringstream s;
+  s << std::scientific << std::setprecision(2) << v;
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log) {
+  p.validate();
+  const std::vector<Job> jobs = plan_jobs(o);  // usage errors before touching the GPU
+  const DeviceInfo dev = probe_device(o.device);
+  NvtxPhase<phase::Sweep> sweep_range;
+
+  json meta = run_metadata();
+  meta["device"] = dev;
+  meta["problem"] = p;
+  meta["timer"] = o.timer;
+  meta["checks_per_config"] = o.checks;
+  meta["strategy"] = o.strategy;
+  meta["variants"] = o.variants;
+  meta["baseline"] = o.baseline ? json(std::string(kBaselineVariant) + "/" + config_string(baseline_config())) : json();
+  meta["nvrtc_arch"] = dev.arch();
+  meta["tolerances"] = json::array();
+  for (const auto& t : all_tolerances())
+    meta["tolerances"].push_back({{"precision", t.precision}, {"rel_l2", t.rel_l2}, {"atol", t.atol},
+                                  {"rtol", t.rtol}, {"why", t.why}});
+  ResultsWriter writer(o.out, meta);
+
+  log << "convmish " << CONVMISH_VERSION << " (" << CONVMISH_GIT_COMMIT << ") on " << dev.name << " ("
+      << dev.arch() << ", " << dev.sm_count << " SMs, L2 " << (dev.l2_bytes >> 20) << " MiB)\n"
+      << "problem " << p.name << ": " << p.shape_string() << ", " << fmt(p.flops() / 1e9, 2) << " GFLOP, "
+      << fmt(p.min_bytes() / 1e9, 3) << " GB minimal traffic; " << jobs.size() << " configurations, timer "
+      << (o.timer.cold ? "cold" : "hot") << "\n";
+
+  Bench bench(p, dev, o);
+  Compiler compiler(dev.cc_major, dev.cc_minor, o.cache_dir);
+  const auto t_start = std::chrono::steady_clock::now();
+
+  // Compilation runs ahead of the GPU on a window of pending jobs.
+  const size_t window = std::max<size_t>(8, 2 * std::thread::hardware_concurrency());
+  std::deque<CompileFutures> pending;
+  std::vector<Support> support(jobs.size());
+  size_t next_compile = 0;
+  auto launch_compiles = [&](size_t upto) {
+    for (; next_compile < jobs.size() && next_compile < upto; ++next_compile) {
+      const Job& j = jobs[next_compile];
+      CompileFutures fs;
+      support[next_compile] = j.variant->supports(p, j.config, dev);
+      if (support[next_compile].ok)
+        for (const auto& spec : j.variant->kernels(p, j.config)) fs.push_back(compiler.compile_async(spec));
+      pending.push_back(std::move(fs));
+    }
+  };
+
+  std::optional<double> baseline_ms;
+  size_t skipped_for_time = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    launch_compiles(i + window);
+    CompileFutures futures = std::move(pending.front());
+    pending.pop_front();
+    const Job& job = jobs[i];
+
+    Record rec;
+    rec.id = int(i);
+    rec.variant = job.variant->id();
+    rec.params = job.config;
+    rec.precision = job.variant->precision(job.config);
+    if (o.time_budget_s && !job.is_baseline &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() > *o.time_budget_s) {
+      ++skipped_for_time;
+      for (auto& f : futures) f.wait();
+      continue;
+    }
+    NvtxConfig config_range(rec.name(), rec.id);
+    bool fatal = false;
+    std::string fatal_reason;
+    try {
+      if (!support[i].ok) {
+        rec.status = Status::kUnsupported;
+        rec.reason = support[i].reason;
+        for (auto& f : futures) f.wait();
+      } else {
+        std::vector<CompiledKernel> compiled;
+        {
+          NvtxPhase<phase::Compile> range;
+          for (auto& f : futures) compiled.push_back(f.get());  // CompileError propagates
+        }
+        std::vector<LoadedLibrary> libs;
+        std::vector<LoadedKernel> kernels;
+        json kinfo = json::array();
+        double compile_ms = 0;
+        bool all_cached = true;
+        for (const auto& c : compiled) {
+          libs.emplace_back(c);
+          kernels.push_back(libs.back().kernel());
+          const LoadedKernel& k = libs.back().kernel();
+          compile_ms += c.compile_ms;
+          all_cached = all_cached && c.cache_hit;
+          kinfo.push_back({{"name", k.name}, {"source", c.spec.source}, {"arch", c.arch}, {"registers", k.registers},
+                           {"static_smem", k.static_smem}, {"local_bytes", k.local_bytes},
+                           {"compile_ms", c.compile_ms}, {"cache_hit", c.cache_hit}, {"nvrtc_log", c.log}});
+        }
+        auto inst = job.variant->instantiate(p, job.config, kernels, bench.env());
+        DeviceBuffer ws(inst->workspace_bytes());
+        Buffers b = bench.buffers(ws.get());
+        rec.details = inst->details();
+        if (!kinfo.empty()) rec.details["kernels"] = kinfo;
+        rec.details["compile_ms"] = compile_ms;
+
+        rec.verdict = bench.validate(*inst, rec.precision, b, o.seed * 1000003u + uint64_t(i) + 1);
+        if (!rec.verdict->pass) {
+          rec.status = Status::kIncorrect;
+          rec.reason = rec.verdict->summary();
+        } else {
+          rec.timing = bench.time(*inst, b);
+          rec.status = Status::kOk;
+          rec.tflops = p.flops() / (rec.timing->median_ms * 1e-3) / 1e12;
+          rec.gbps = p.min_bytes() / (rec.timing->median_ms * 1e-3) / 1e9;
+          if (job.is_baseline) baseline_ms = rec.timing->median_ms;
+          if (baseline_ms) rec.speedup = *baseline_ms / rec.timing->median_ms;
+        }
+      }
+    } catch (const CompileError& e) {
+      rec.status = Status::kCompileError;
+      rec.reason = e.what();
+    } catch (const CudaError& e) {
+      rec.status = Status::kLaunchError;
+      rec.reason = e.what();
+      if (e.code() == cudaErrorMemoryAllocation) rec.status = Status::kUnsupported;
+      if (e.sticky()) {
+        fatal = true;
+        fatal_reason = e.what();
+      }
+    } catch (const CudnnError& e) {
+      rec.status = Status::kUnsupported;
+      rec.reason = e.what();
+    } catch (const UsageError& e) {
+      rec.status = Status::kUnsupported;
+      rec.reason = e.what();
+    }
+    cudaGetLastError();  // clear a non-sticky error so the next configuration starts clean
+
+    std::ostringstream line;
+    line << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << std::left << std::setw(44) << rec.name()
+         << std::right << " " << std::setw(13) << to_string(rec.status);
+    if (rec.timing)
+      line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
+           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  noise " << fmt(100 * rec.timing->noise, 2) << "%";
+    else if (!rec.reason.empty())
+      line << "  " << rec.reason.substr(0, rec.reason.find('\n'));
+    log << line.str() << std::endl;
+    writer.add(rec);
+    if (fatal) {
+      for (auto& fs : pending)
+        for (auto& f : fs) f.wait();
+      throw CudaError("the CUDA context is lost after " + rec.name() + " (" + fatal_reason +
+                          "); the records so far are in " + o.out.string(),
+                      cudaErrorLaunchFailure);
+    }
+  }
+  if (skipped_for_time)
+    log << skipped_for_time << " configurations not tried: the time budget of " << *o.time_budget_s
+        << " s was reached\n";
+  writer.set_meta("finished", true);
+  writer.set_meta("not_tried_time_budget", skipped_for_time);
+  return writer.records();
+}
+
+}  // namespace convmish

@@ -1,0 +1,53 @@
+// The sweep: Problem -> Variant x Config -> compile -> launch -> Verdict -> Measurement -> Record -> JSON.
+// Each configuration is validated on fresh inputs before it is timed; failures become statuses on the record.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "tuner/results.hpp"
+#include "tuner/timer.hpp"
+#include "tuner/variant.hpp"
+
+namespace convmish {
+
+struct SweepOptions {
+  std::string variants = "*";          // comma-separated globs over variant ids
+  std::string strategy = "exhaustive";  // or "random"
+  std::optional<size_t> budget;         // at most this many configurations per variant
+  std::optional<double> time_budget_s;  // stop starting new configurations after this long
+  std::optional<Config> config;         // only this configuration (of each selected variant that has it)
+  uint64_t seed = 0;                    // inputs and random strategy
+  int checks = 1;                       // validations on independent fresh inputs per configuration
+  bool baseline = true;                 // time cudnn.eager/tf32:1 first and quote speedups against it
+  TimerSettings timer;
+  std::filesystem::path out;            // JSON report ("" : none)
+  std::filesystem::path cache_dir;      // NVRTC cache ("" : none)
+  int device = 0;
+};
+
+// Baseline every speedup is quoted against.
+inline const char* kBaselineVariant = "cudnn.eager";
+Config baseline_config();
+
+// One planned configuration.
+struct Job {
+  const Variant* variant;
+  Config config;
+  bool is_baseline = false;
+};
+
+// Plans the jobs (baseline first), checking every explicit configuration against its space.
+std::vector<Job> plan_jobs(const SweepOptions& o);
+
+// Runs the sweep on the GPU; progress lines go to `log`. Throws NoGpuError without a GPU, UsageError for bad
+// options. Returns every record (also written to o.out as they finish).
+std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log);
+
+// Metadata common to every report: suite version, commit, host, time, versions.
+nlohmann::json run_metadata();
+
+}  // namespace convmish

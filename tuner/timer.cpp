@@ -1,0 +1,120 @@
+#include "tuner/timer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "tuner/check.hpp"
+
+namespace convmish {
+
+static double quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  const double pos = q * double(sorted.size() - 1);
+  const size_t lo = size_t(std::floor(pos)), hi = size_t(std::ceil(pos));
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - double(lo));
+}
+
+TimingStats summarize(std::vector<double> samples) {
+  TimingStats t;
+  t.samples = int(samples.size());
+  if (samples.empty()) return t;
+  std::vector<double> s = samples;
+  std::sort(s.begin(), s.end());
+  t.min_ms = s.front();
+  t.max_ms = s.back();
+  t.median_ms = quantile(s, 0.5);
+  t.q1_ms = quantile(s, 0.25);
+  t.q3_ms = quantile(s, 0.75);
+  t.mean_ms = std::accumulate(s.begin(), s.end(), 0.0) / double(s.size());
+  double var = 0;
+  for (double v : s) var += (v - t.mean_ms) * (v - t.mean_ms);
+  t.stddev_ms = s.size() > 1 ? std::sqrt(var / double(s.size() - 1)) : 0.0;
+  t.noise = t.mean_ms > 0 ? t.stddev_ms / t.mean_ms : 0.0;
+  t.samples_ms = std::move(samples);
+  return t;
+}
+
+Timer::Timer(const DeviceInfo& dev, cudaStream_t s, TimerSettings settings)
+    : dev_(dev), s_(s), settings_(settings),
+      // Twice the L2 so that no line of the previous sample can survive the flush.
+      flush_(settings.cold ? std::max<size_t>(2 * dev.l2_bytes, size_t(64) << 20) : 0) {}
+
+void Timer::flush() {
+  if (settings_.cold) CUDA_CHECK(cudaMemsetAsync(flush_.get(), 0, flush_.bytes(), s_));
+}
+
+TimingStats Timer::measure(const std::function<void()>& launch) {
+  using clock = std::chrono::steady_clock;
+  Event start, stop;
+  // Untimed first launch (module load, lazy initialisation), then warm-up by device time.
+  launch();
+  CUDA_CHECK(cudaStreamSynchronize(s_));
+  double warm = 0;
+  for (int i = 0; i < settings_.warmup_min || warm < settings_.warmup_ms; ++i) {
+    flush();
+    start.record(s_);
+    launch();
+    stop.record(s_);
+    CUDA_CHECK(cudaEventSynchronize(stop.get()));
+    warm += elapsed_ms(start, stop);
+    if (i > 100000) break;
+  }
+
+  std::vector<double> samples;
+  const auto clock_start = sm_clock_mhz(dev_);
+  const auto t0 = clock::now();
+  bool converged = false;
+  for (;;) {
+    flush();  // same stream, no host sync between flush and the start event
+    start.record(s_);
+    launch();
+    stop.record(s_);
+    CUDA_CHECK(cudaEventSynchronize(stop.get()));
+    samples.push_back(elapsed_ms(start, stop));
+    const double elapsed = std::chrono::duration<double>(clock::now() - t0).count();
+    if (int(samples.size()) >= settings_.min_samples && elapsed >= settings_.min_time_s) {
+      const TimingStats s = summarize(samples);
+      if (s.noise <= settings_.max_noise) {
+        converged = true;
+        break;
+      }
+    }
+    if (elapsed >= settings_.max_time_s || int(samples.size()) >= settings_.max_samples) {
+      if (int(samples.size()) >= settings_.min_samples || elapsed >= 10 * settings_.max_time_s) break;
+    }
+  }
+  TimingStats t = summarize(std::move(samples));
+  t.converged = converged;
+  t.total_s = std::chrono::duration<double>(clock::now() - t0).count();
+  t.sm_clock_start_mhz = clock_start;
+  t.sm_clock_end_mhz = sm_clock_mhz(dev_);
+  return t;
+}
+
+void to_json(nlohmann::json& j, const TimerSettings& t) {
+  j = {{"mode", t.cold ? "cold" : "hot"}, {"warmup_ms", t.warmup_ms},   {"warmup_min", t.warmup_min},
+       {"min_time_s", t.min_time_s},      {"max_time_s", t.max_time_s}, {"min_samples", t.min_samples},
+       {"max_samples", t.max_samples},    {"max_noise", t.max_noise}};
+}
+
+void to_json(nlohmann::json& j, const TimingStats& t) {
+  j = {{"samples", t.samples},     {"median_ms", t.median_ms}, {"mean_ms", t.mean_ms}, {"min_ms", t.min_ms},
+       {"max_ms", t.max_ms},       {"stddev_ms", t.stddev_ms}, {"q1_ms", t.q1_ms},     {"q3_ms", t.q3_ms},
+       {"noise", t.noise},         {"converged", t.converged}, {"total_s", t.total_s}, {"samples_ms", t.samples_ms}};
+  j["sm_clock_start_mhz"] = t.sm_clock_start_mhz ? nlohmann::json(*t.sm_clock_start_mhz) : nlohmann::json();
+  j["sm_clock_end_mhz"] = t.sm_clock_end_mhz ? nlohmann::json(*t.sm_clock_end_mhz) : nlohmann::json();
+}
+
+void from_json(const nlohmann::json& j, TimingStats& t) {
+  t = summarize(j.at("samples_ms").get<std::vector<double>>());
+  t.converged = j.value("converged", false);
+  t.total_s = j.value("total_s", 0.0);
+  if (j.contains("sm_clock_start_mhz") && !j["sm_clock_start_mhz"].is_null()) t.sm_clock_start_mhz = j["sm_clock_start_mhz"];
+  if (j.contains("sm_clock_end_mhz") && !j["sm_clock_end_mhz"].is_null()) t.sm_clock_end_mhz = j["sm_clock_end_mhz"];
+}
+
+}  // namespace convmish

@@ -1,0 +1,60 @@
+// Timing: CUDA events on the variant's stream. One untimed launch, warm-up, then samples until the relative
+// noise is under a threshold after a minimum time (or a cap). Cold mode overwrites more than the L2 before each
+// sample on the same stream, with no host sync between the flush and the start event.
+#pragma once
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include <cuda_runtime_api.h>
+#include <nlohmann/json_fwd.hpp>
+
+#include "tuner/device.hpp"
+
+namespace convmish {
+
+struct TimerSettings {
+  bool cold = true;
+  double warmup_ms = 200;     // at least this much device time of warm-up launches
+  int warmup_min = 3;         // and at least this many
+  double min_time_s = 0.5;    // sample at least this long ...
+  double max_time_s = 5.0;    // ... and stop after this long regardless
+  int min_samples = 10;
+  int max_samples = 100000;
+  double max_noise = 0.005;   // stop once stddev / mean is below this (after min_time_s)
+};
+
+struct TimingStats {
+  int samples = 0;
+  double median_ms = 0, mean_ms = 0, min_ms = 0, max_ms = 0, stddev_ms = 0, q1_ms = 0, q3_ms = 0;
+  double noise = 0;           // stddev / mean
+  bool converged = false;     // noise under the threshold before the cap
+  double total_s = 0;         // wall time spent sampling
+  std::optional<int> sm_clock_start_mhz, sm_clock_end_mhz;
+  std::vector<double> samples_ms;
+};
+
+// Summary statistics of a sample (median, quartiles by linear interpolation).
+TimingStats summarize(std::vector<double> samples_ms);
+
+class Timer {
+ public:
+  Timer(const DeviceInfo& dev, cudaStream_t s, TimerSettings settings);
+  // `launch` enqueues one complete run on the stream.
+  TimingStats measure(const std::function<void()>& launch);
+  const TimerSettings& settings() const { return settings_; }
+  size_t flush_bytes() const { return flush_.bytes(); }
+
+ private:
+  void flush();
+  const DeviceInfo& dev_;
+  cudaStream_t s_;
+  TimerSettings settings_;
+  DeviceBuffer flush_;
+};
+
+void to_json(nlohmann::json& j, const TimerSettings& t);
+void to_json(nlohmann::json& j, const TimingStats& t);
+void from_json(const nlohmann::json& j, TimingStats& t);
+
+}  // namespace convmish

@@ -1,0 +1,106 @@
+// What a variant is: an id, a precision class, a parameter space with constraints, `supports` with a reason, the
+// kernels it needs compiled, and an Instance that launches. A variant declares and launches; it never allocates,
+// times, validates or prints (the engine does).
+#pragma once
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+#include <nlohmann/json.hpp>
+
+#include "tuner/param_space.hpp"
+#include "tuner/problem.hpp"
+
+namespace convmish {
+
+struct DeviceInfo;
+
+// One kernel to compile with NVRTC: an embedded source, the kernel's extern "C" name, defines and options.
+struct KernelSpec {
+  std::string source;  // file name under kernels/
+  std::string name;    // extern "C" __global__ symbol
+  std::vector<std::pair<std::string, std::string>> defines;
+  std::vector<std::string> options;  // extra NVRTC options, e.g. "--use_fast_math"
+  bool arch_specific = false;        // compile for sm_XXa (wgmma, setmaxnreg)
+};
+
+struct Support {
+  bool ok = true;
+  std::string reason;
+  static Support yes() { return {}; }
+  static Support no(std::string why) { return {false, std::move(why)}; }
+};
+
+// Device buffers the engine owns and hands to a launch. `workspace` has Instance::workspace_bytes() bytes.
+struct Buffers {
+  const float* x = nullptr;
+  const float* w = nullptr;
+  const float* b = nullptr;  // null when the problem has no bias
+  float* y = nullptr;
+  void* workspace = nullptr;
+};
+
+// What the engine provides while a configuration is being instantiated.
+struct LaunchEnv {
+  const DeviceInfo& device;
+  cudnnHandle_t cudnn;   // bound to `stream`
+  cudaStream_t stream;
+};
+
+// A configuration made ready to launch: kernels loaded, library plans made.
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  virtual size_t workspace_bytes() const { return 0; }
+  // Enqueue one complete computation of y on the stream; checks every launch.
+  virtual void launch(const Buffers& buf, cudaStream_t stream) = 0;
+  // What the record should show beyond the parameters (algorithm chosen, grid, resources).
+  virtual nlohmann::json details() const { return nlohmann::json::object(); }
+};
+
+// A compiled kernel as the runtime sees it (cudaLibraryGetKernel), with its resource usage.
+struct LoadedKernel {
+  std::string name;
+  cudaKernel_t handle = nullptr;
+  int registers = 0;
+  size_t static_smem = 0;
+  size_t local_bytes = 0;  // spills and stack
+  int max_threads = 0;
+};
+
+class Variant {
+ public:
+  virtual ~Variant() = default;
+  virtual std::string id() const = 0;  // "family.strategy"
+  std::string family() const { return id().substr(0, id().find('.')); }
+  virtual std::string description() const = 0;
+  virtual std::string precision(const Config& c) const = 0;  // "fp32", "fp32_fastmath", "tf32"
+  virtual const ParamSpace& space() const = 0;
+  virtual Support supports(const Problem&, const Config&, const DeviceInfo&) const { return Support::yes(); }
+  virtual std::vector<KernelSpec> kernels(const Problem&, const Config&) const { return {}; }
+  // `kernels` are the compiled kernels(), in the same order.
+  virtual std::unique_ptr<Instance> instantiate(const Problem&, const Config&, std::vector<LoadedKernel> kernels,
+                                                const LaunchEnv& env) const = 0;
+};
+
+class Registry {
+ public:
+  static Registry& instance();
+  bool add(std::unique_ptr<Variant> v);  // returns true, for static registration
+  const std::vector<std::unique_ptr<Variant>>& all() const { return variants_; }
+  const Variant* find(const std::string& id) const;
+  // Variants whose id matches any of the comma-separated shell globs; throws UsageError if none does.
+  std::vector<const Variant*> match(const std::string& globs) const;
+
+ private:
+  std::vector<std::unique_ptr<Variant>> variants_;
+};
+
+// In a variant's .cpp: CONVMISH_REGISTER_VARIANT(MyVariant);
+#define CONVMISH_REGISTER_VARIANT(T) \
+  static const bool cm_registered_##T = ::convmish::Registry::instance().add(std::make_unique<T>())
+
+}  // namespace convmish
