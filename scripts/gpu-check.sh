@@ -17,7 +17,7 @@ step() { echo "== $(date -u +%H:%M:%S) $*"; }
 step "device" | tee "$OUTDIR/summary.txt"
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv \
   | tee -a "$OUTDIR/summary.txt"
-echo "commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" | tee -a "$OUTDIR/summary.txt"
+echo "commit ${CONVMISH_GIT_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}" | tee -a "$OUTDIR/summary.txt"
 
 step "configure + build"
 if ! { cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build "$BUILD_DIR" -j; } \
