@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # On a GPU machine: configure, build, run every test (CPU and GPU), run the tuner on `small` and on `seed`, and
 # time the PyTorch anchors in the same call, leaving logs and JSON in OUTDIR. Well under 10 minutes on an H100.
-#   scripts/gpu-check.sh OUTDIR [extra tuner arguments for the seed run]
+#   scripts/gpu-check.sh OUTDIR [tuner arguments for the seed run, default: -s random -b 24]
 # Environment: ANCHORS=path/to/pytorch_anchors.py (skipped when absent), BUILD_DIR (default build-gpu),
-#              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_ANCHORS=1.
+#              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_ANCHORS=1, SKIP_SURVEY=1.
 set -uo pipefail
 OUTDIR=${1:?usage: scripts/gpu-check.sh OUTDIR [tuner args]}
 shift
@@ -34,12 +34,20 @@ fi
 
 export CONVMISH_CACHE_DIR="$PWD/$BUILD_DIR/rtc-cache"
 step "tuner small"
-"$BUILD_DIR/tuner" -p small -o "$OUTDIR/small.json" --checks 3 > "$OUTDIR/tuner-small.log" 2>&1 || status=1
-tail -12 "$OUTDIR/tuner-small.log"
+"$BUILD_DIR/tuner" -p small -o "$OUTDIR/small.json" --checks 3 -s random -b 8 --min-time 0.1 --warmup-ms 20 \
+  > "$OUTDIR/tuner-small.log" 2>&1 || status=1
+grep -cE " ok " "$OUTDIR/tuner-small.log" | sed 's/^/ok lines: /'
+grep -E "incorrect|_error|timeout" "$OUTDIR/tuner-small.log" | head -10
+
+if [ "${SKIP_SURVEY:-0}" != 1 ]; then
+  step "Mish accuracy survey (every finite float)"
+  "$BUILD_DIR/tuner" survey -o "$OUTDIR/mish_survey.json" 2>&1 | tee "$OUTDIR/survey.log" || status=1
+fi
 
 step "tuner seed"
+[ $# -eq 0 ] && set -- -s random -b 24
 "$BUILD_DIR/tuner" -p seed -v "${SEED_VARIANTS:-*}" -o "$OUTDIR/seed.json" "$@" > "$OUTDIR/tuner-seed.log" 2>&1 || status=1
-tail -40 "$OUTDIR/tuner-seed.log" | tee -a "$OUTDIR/summary.txt"
+sed -n '/^variant\/config/,$p' "$OUTDIR/tuner-seed.log" | cut -c1-170 | head -45 | tee -a "$OUTDIR/summary.txt"
 
 if [ "${SKIP_ANCHORS:-0}" != 1 ] && [ -n "${ANCHORS:-}" ] && [ -f "$ANCHORS" ]; then
   step "PyTorch anchors (same machine, same call)"

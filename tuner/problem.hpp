@@ -31,7 +31,10 @@ struct Problem {
   void validate() const;
   std::string shape_string() const;  // "N,C,H,W->K,RxS"
   ConvMishArgs args(const float* x, const float* w, const float* b, float* y) const;
-  bool operator==(const Problem&) const = default;
+  bool operator==(const Problem& o) const {  // spelled out: nvcc builds this header as C++17
+    return N == o.N && C == o.C && H == o.H && W == o.W && K == o.K && R == o.R && S == o.S && stride == o.stride &&
+           pad == o.pad && bias == o.bias && mish_count == o.mish_count;
+  }
 };
 
 // Presets: seed (the workload, the default), small (validates in milliseconds), kb_v0 (KernelBench's original).

@@ -121,6 +121,46 @@ class Bench {
     return timer_.measure([&] { inst.launch(b, stream_.get()); });
   }
 
+  // A device-to-device copy of the output's size, timed like everything else: the bandwidth floor that
+  // memory-bound parts are quoted against (bytes counted as read + write).
+  json copy_bandwidth() {
+    const size_t bytes = size_t(p_.y_elems()) * 4;
+    const TimingStats t = timer_.measure([&] {
+      CUDA_CHECK(cudaMemcpyAsync(buf_.ref.get(), buf_.y.get(), bytes, cudaMemcpyDeviceToDevice, stream_.get()));
+    });
+    copy_gbps_ = 2.0 * double(bytes) / (t.median_ms * 1e-3) / 1e9;
+    return {{"bytes", 2 * bytes}, {"median_ms", t.median_ms}, {"noise", t.noise}, {"gbps", copy_gbps_}};
+  }
+
+  // Times each part of a launch alone; before every sample the output is restored to what the earlier parts
+  // leave (from a snapshot in the reference buffer, which validation no longer needs).
+  json time_parts(Instance& inst, Buffers& b) {
+    json out = json::array();
+    const auto parts = inst.parts();
+    const size_t bytes = size_t(p_.y_elems()) * 4;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      std::function<void()> setup;
+      if (i > 0) {
+        for (size_t j = 0; j < i; ++j) inst.launch_part(j, b, stream_.get());
+        CUDA_CHECK(cudaMemcpyAsync(buf_.ref.get(), buf_.y.get(), bytes, cudaMemcpyDeviceToDevice, stream_.get()));
+        setup = [&] {
+          CUDA_CHECK(cudaMemcpyAsync(buf_.y.get(), buf_.ref.get(), bytes, cudaMemcpyDeviceToDevice, stream_.get()));
+        };
+      }
+      NvtxPhase<phase::Measure> range;
+      const TimingStats t = timer_.measure([&] { inst.launch_part(i, b, stream_.get()); }, setup);
+      json j = {{"name", parts[i].name}, {"median_ms", t.median_ms}, {"noise", t.noise}, {"samples", t.samples}};
+      if (parts[i].bytes > 0) {
+        const double gbps = parts[i].bytes / (t.median_ms * 1e-3) / 1e9;
+        j["bytes"] = parts[i].bytes;
+        j["gbps"] = gbps;
+        if (copy_gbps_ > 0) j["pct_of_copy"] = 100.0 * gbps / copy_gbps_;
+      }
+      out.push_back(j);
+    }
+    return out;
+  }
+
   Buffers buffers(void* workspace) {
     return Buffers{buf_.x.as<float>(), buf_.w.as<float>(), p_.bias ? buf_.b.as<float>() : nullptr,
                    buf_.y.as<float>(), workspace};
@@ -137,6 +177,7 @@ class Bench {
   ProblemBuffers buf_;
   GpuReference ref_;
   Timer timer_;
+  double copy_gbps_ = 0;
 };
 
 using CompileFutures = std::vector<std::future<CompiledKernel>>;
@@ -154,6 +195,16 @@ std::string sci(double v) {
 }
 
 }  // namespace
+
+std::string parts_note(const Record& r) {
+  std::string s;
+  if (!r.details.contains("parts")) return s;
+  for (const auto& part : r.details["parts"]) {
+    s += "  " + part["name"].get<std::string>() + " " + fmt(part["median_ms"].get<double>(), 3) + " ms";
+    if (part.contains("pct_of_copy")) s += " (" + fmt(part["pct_of_copy"].get<double>(), 1) + "% of copy)";
+  }
+  return s;
+}
 
 std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log) {
   p.validate();
@@ -183,6 +234,10 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
       << (o.timer.cold ? "cold" : "hot") << "\n";
 
   Bench bench(p, dev, o);
+  const json copy = bench.copy_bandwidth();
+  writer.set_meta("copy_bandwidth", copy);
+  log << "device-to-device copy of the output size: " << fmt(copy["gbps"].get<double>(), 0)
+      << " GB/s (read + write), the floor for memory-bound parts\n";
   Compiler compiler(dev.cc_major, dev.cc_minor, o.cache_dir);
   const auto t_start = std::chrono::steady_clock::now();
 
@@ -268,6 +323,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
           rec.gbps = p.min_bytes() / (rec.timing->median_ms * 1e-3) / 1e9;
           if (job.is_baseline) baseline_ms = rec.timing->median_ms;
           if (baseline_ms) rec.speedup = *baseline_ms / rec.timing->median_ms;
+          if (!inst->parts().empty()) rec.details["parts"] = bench.time_parts(*inst, b);
         }
       }
     } catch (const CompileError& e) {
@@ -295,7 +351,8 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
          << std::right << " " << std::setw(13) << to_string(rec.status);
     if (rec.timing)
       line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
-           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  noise " << fmt(100 * rec.timing->noise, 2) << "%";
+           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  noise " << fmt(100 * rec.timing->noise, 2) << "%"
+           << parts_note(rec);
     else if (!rec.reason.empty())
       line << "  " << rec.reason.substr(0, rec.reason.find('\n'));
     log << line.str() << std::endl;

@@ -47,6 +47,9 @@ std::vector<Job> plan_jobs(const SweepOptions& o);
 // options. Returns every record (also written to o.out as they finish).
 std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log);
 
+// "  conv 4.2 ms  mish 1.4 ms (98.0% of copy)" for records whose parts were timed, else "".
+std::string parts_note(const Record& r);
+
 // Metadata common to every report: suite version, commit, host, time, versions.
 nlohmann::json run_metadata();
 

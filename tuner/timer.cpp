@@ -47,15 +47,20 @@ void Timer::flush() {
   if (settings_.cold) CUDA_CHECK(cudaMemsetAsync(flush_.get(), 0, flush_.bytes(), s_));
 }
 
-TimingStats Timer::measure(const std::function<void()>& launch) {
+TimingStats Timer::measure(const std::function<void()>& launch, const std::function<void()>& setup) {
   using clock = std::chrono::steady_clock;
   Event start, stop;
+  auto prepare = [&] {
+    if (setup) setup();
+    flush();
+  };
   // Untimed first launch (module load, lazy initialisation), then warm-up by device time.
+  if (setup) setup();
   launch();
   CUDA_CHECK(cudaStreamSynchronize(s_));
   double warm = 0;
   for (int i = 0; i < settings_.warmup_min || warm < settings_.warmup_ms; ++i) {
-    flush();
+    prepare();
     start.record(s_);
     launch();
     stop.record(s_);
@@ -69,7 +74,7 @@ TimingStats Timer::measure(const std::function<void()>& launch) {
   const auto t0 = clock::now();
   bool converged = false;
   for (;;) {
-    flush();  // same stream, no host sync between flush and the start event
+    prepare();  // same stream, no host sync between flush and the start event
     start.record(s_);
     launch();
     stop.record(s_);

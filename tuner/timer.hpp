@@ -40,8 +40,9 @@ TimingStats summarize(std::vector<double> samples_ms);
 class Timer {
  public:
   Timer(const DeviceInfo& dev, cudaStream_t s, TimerSettings settings);
-  // `launch` enqueues one complete run on the stream.
-  TimingStats measure(const std::function<void()>& launch);
+  // `launch` enqueues one complete run on the stream. `setup`, when given, is enqueued before every launch
+  // (before the flush, outside the timed region): it restores whatever state the launch consumes.
+  TimingStats measure(const std::function<void()>& launch, const std::function<void()>& setup = {});
   const TimerSettings& settings() const { return settings_; }
   size_t flush_bytes() const { return flush_.bytes(); }
 

@@ -50,6 +50,12 @@ struct LaunchEnv {
   cudaStream_t stream;
 };
 
+// A stage of a launch that is worth timing on its own (e.g. the Mish pass after a cuDNN convolution).
+struct Part {
+  std::string name;
+  double bytes = 0;  // fewest bytes the part must move (0: not a memory-bound part)
+};
+
 // A configuration made ready to launch: kernels loaded, library plans made.
 class Instance {
  public:
@@ -59,6 +65,10 @@ class Instance {
   virtual void launch(const Buffers& buf, cudaStream_t stream) = 0;
   // What the record should show beyond the parameters (algorithm chosen, grid, resources).
   virtual nlohmann::json details() const { return nlohmann::json::object(); }
+  // Optional stages, in launch order: launch() == launch_part(0) ... launch_part(n-1). The engine times each
+  // one alone, restoring the output as the earlier parts left it before every sample.
+  virtual std::vector<Part> parts() const { return {}; }
+  virtual void launch_part(size_t /*index*/, const Buffers& /*buf*/, cudaStream_t /*stream*/) {}
 };
 
 // A compiled kernel as the runtime sees it (cudaLibraryGetKernel), with its resource usage.

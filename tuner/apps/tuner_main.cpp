@@ -1,6 +1,7 @@
 // tuner: sweep the registered variants of Conv2d + bias + Mish^k over their tuning spaces, validate every
 // configuration against the reference, time the correct ones and write a versioned JSON report.
 #include <algorithm>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <set>
@@ -10,6 +11,7 @@
 
 #include "tuner/check.hpp"
 #include "tuner/device.hpp"
+#include "tuner/mish_survey.hpp"
 #include "tuner/problem.hpp"
 #include "tuner/rtc.hpp"
 #include "tuner/sweep.hpp"
@@ -72,7 +74,7 @@ void print_table(const std::vector<Record>& recs, std::ostream& out) {
     if (r->timing)
       out << std::fixed << std::setprecision(3) << std::setw(11) << r->timing->median_ms << std::setprecision(1)
           << std::setw(9) << r->tflops << std::setprecision(0) << std::setw(9) << r->gbps << std::setw(11) << l2.str()
-          << std::setprecision(2) << std::setw(8) << (r->speedup ? *r->speedup : 0.0) << "x";
+          << std::setprecision(2) << std::setw(8) << (r->speedup ? *r->speedup : 0.0) << "x" << parts_note(*r);
     else
       out << std::setw(11) << "-" << std::setw(9) << "-" << std::setw(9) << "-" << std::setw(11)
           << (l2.str().empty() ? "-" : l2.str()) << std::setw(9) << "-";
@@ -123,9 +125,22 @@ int main(int argc, char** argv) {
   app.add_flag("--no-cache", no_cache, "compile everything afresh, write no cache");
   app.add_option("--device", o.device, "CUDA device index")->capture_default_str();
   app.add_flag("-l,--list", list, "list variants, parameter spaces, presets and tolerances (no GPU needed)");
+
+  auto* survey = app.add_subcommand("survey", "accuracy survey of every Mish form over every finite float (GPU)");
+  std::string survey_out = "mish_survey.json";
+  uint32_t survey_stride = 1;
+  survey->add_option("-o,--out", survey_out, "JSON output")->capture_default_str();
+  survey->add_option("--stride", survey_stride, "test every N-th bit pattern (1: all 2^32)")->capture_default_str();
+  app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (*survey) {
+      const auto doc = run_mish_survey(o.device, survey_stride, std::cout);
+      std::ofstream(survey_out) << doc.dump(1) << "\n";
+      std::cout << "JSON: " << survey_out << "\n";
+      return kExitOk;
+    }
     if (list) {
       print_list(std::cout);
       return kExitOk;
