@@ -351,7 +351,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
          << std::right << " " << std::setw(13) << to_string(rec.status);
     if (rec.timing)
       line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
-           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  noise " << fmt(100 * rec.timing->noise, 2) << "%"
+           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  spread " << fmt(100 * rec.timing->rel_stddev, 2) << "%"
            << parts_note(rec);
     else if (!rec.reason.empty())
       line << "  " << rec.reason.substr(0, rec.reason.find('\n'));

@@ -33,7 +33,8 @@ TimingStats summarize(std::vector<double> samples) {
   double var = 0;
   for (double v : s) var += (v - t.mean_ms) * (v - t.mean_ms);
   t.stddev_ms = s.size() > 1 ? std::sqrt(var / double(s.size() - 1)) : 0.0;
-  t.noise = t.mean_ms > 0 ? t.stddev_ms / t.mean_ms : 0.0;
+  t.rel_stddev = t.mean_ms > 0 ? t.stddev_ms / t.mean_ms : 0.0;
+  t.noise = t.rel_stddev / std::sqrt(double(s.size()));
   t.samples_ms = std::move(samples);
   return t;
 }
@@ -109,7 +110,7 @@ void to_json(nlohmann::json& j, const TimerSettings& t) {
 void to_json(nlohmann::json& j, const TimingStats& t) {
   j = {{"samples", t.samples},     {"median_ms", t.median_ms}, {"mean_ms", t.mean_ms}, {"min_ms", t.min_ms},
        {"max_ms", t.max_ms},       {"stddev_ms", t.stddev_ms}, {"q1_ms", t.q1_ms},     {"q3_ms", t.q3_ms},
-       {"noise", t.noise},         {"converged", t.converged}, {"total_s", t.total_s}, {"samples_ms", t.samples_ms}};
+       {"noise", t.noise},         {"rel_stddev", t.rel_stddev}, {"converged", t.converged}, {"total_s", t.total_s}, {"samples_ms", t.samples_ms}};
   j["sm_clock_start_mhz"] = t.sm_clock_start_mhz ? nlohmann::json(*t.sm_clock_start_mhz) : nlohmann::json();
   j["sm_clock_end_mhz"] = t.sm_clock_end_mhz ? nlohmann::json(*t.sm_clock_end_mhz) : nlohmann::json();
 }

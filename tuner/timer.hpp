@@ -1,5 +1,5 @@
 // Timing: CUDA events on the variant's stream. One untimed launch, warm-up, then samples until the relative
-// noise is under a threshold after a minimum time (or a cap). Cold mode overwrites more than the L2 before each
+// noise (relative standard error of the mean) is under a threshold after a minimum time (or a cap). Cold mode overwrites more than the L2 before each
 // sample on the same stream, with no host sync between the flush and the start event.
 #pragma once
 #include <functional>
@@ -21,13 +21,14 @@ struct TimerSettings {
   double max_time_s = 5.0;    // ... and stop after this long regardless
   int min_samples = 10;
   int max_samples = 100000;
-  double max_noise = 0.005;   // stop once stddev / mean is below this (after min_time_s)
+  double max_noise = 0.005;   // stop once the relative standard error of the mean is below this (after min_time_s)
 };
 
 struct TimingStats {
   int samples = 0;
   double median_ms = 0, mean_ms = 0, min_ms = 0, max_ms = 0, stddev_ms = 0, q1_ms = 0, q3_ms = 0;
-  double noise = 0;           // stddev / mean
+  double rel_stddev = 0;      // stddev / mean: the spread of the samples
+  double noise = 0;           // rel_stddev / sqrt(samples): the uncertainty of the mean, the stopping criterion
   bool converged = false;     // noise under the threshold before the cap
   double total_s = 0;         // wall time spent sampling
   std::optional<int> sm_clock_start_mhz, sm_clock_end_mhz;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
 
 #include "tuner/check.hpp"
@@ -105,6 +106,7 @@ TEST(TimingStats, SummaryOfKnownSamples) {
   EXPECT_DOUBLE_EQ(t.q1_ms, 2);
   EXPECT_DOUBLE_EQ(t.q3_ms, 4);
   EXPECT_NEAR(t.stddev_ms, 1.5811388300841898, 1e-12);
-  EXPECT_NEAR(t.noise, 1.5811388300841898 / 3, 1e-12);
+  EXPECT_NEAR(t.rel_stddev, 1.5811388300841898 / 3, 1e-12);
+  EXPECT_NEAR(t.noise, 1.5811388300841898 / 3 / std::sqrt(5.0), 1e-12);
   EXPECT_EQ(t.samples_ms.front(), 4);  // raw samples keep their order
 }
