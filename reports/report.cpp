@@ -1,0 +1,146 @@
+#include "reports/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "reports/table.hpp"
+#include "tuner/check.hpp"
+#include "tuner/problem.hpp"
+#include "tuner/sweep.hpp"
+
+namespace convmish {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kFloorNote =
+    "Floors: memory = the problem's minimal traffic (read x, w, b once, write y once) at the device-to-device copy "
+    "bandwidth measured in the same run; compute = 494.7 TFLOP/s for tf32 and 66.9 TFLOP/s for the fp32 classes, "
+    "the H100 SXM datasheet dense rates. On other GPUs (an H100 PCIe or NVL included) the compute percentages are "
+    "against the wrong peak: read them as relative numbers only.";
+
+std::string text(const json& meta, const char* pointer, const std::string& fallback = "unknown") {
+  const json::json_pointer p(pointer);
+  if (!meta.contains(p) || meta.at(p).is_null()) return fallback;
+  return meta.at(p).is_string() ? meta.at(p).get<std::string>() : meta.at(p).dump();
+}
+
+double number(const json& meta, const char* pointer) {
+  const json::json_pointer p(pointer);
+  return meta.contains(p) && meta.at(p).is_number() ? meta.at(p).get<double>() : kNaN;
+}
+
+std::optional<Problem> problem_of(const json& meta) {
+  if (!meta.contains("problem")) return std::nullopt;
+  try {
+    return meta.at("problem").get<Problem>();
+  } catch (const json::exception& e) {
+    throw UsageError(std::string("meta.problem is malformed (") + e.what() + ")");
+  }
+}
+
+double compute_peak(const std::string& precision) {
+  if (precision == "tf32") return kTf32PeakTflops;
+  if (precision.rfind("fp32", 0) == 0) return kFfmaPeakTflops;
+  return kNaN;
+}
+
+std::string header(const ResultsFile& f, const std::optional<Problem>& p) {
+  const json& m = f.meta;
+  const std::string device = text(m, "/device/name");
+  std::string s = "# convmish results: " + (p ? p->name : std::string("unknown problem")) + " on " + device + "\n\n";
+  s += "- Device: " + device + " (compute capability " + text(m, "/device/compute_capability") + ", " +
+       text(m, "/device/sm_count") + " SMs, driver " + text(m, "/device/driver_version") + ")\n";
+  s += "- Commit: " + text(m, "/git_commit") + " (suite " + text(m, "/suite_version") + ")\n";
+  s += "- Date: " + text(m, "/started_utc") + "\n";
+  if (p)
+    s += "- Problem: " + p->name + ", " + p->shape_string() + (p->bias ? ", bias" : ", no bias") + ", Mish x" +
+         std::to_string(p->mish_count) + ": " + significant(p->flops() / 1e9) + " GFLOP, " +
+         significant(p->min_bytes() / 1e6) + " MB minimal traffic\n";
+  s += "- Timer: " + text(m, "/timer/mode") + " L2, baseline " + text(m, "/baseline", "none") + "\n";
+  const double copy = number(m, "/copy_bandwidth/gbps");
+  if (std::isfinite(copy)) s += "- Copy bandwidth: " + fixed(copy, 0) + " GB/s (device to device, read + write)\n";
+  const auto ok =
+      std::count_if(f.records.begin(), f.records.end(), [](const Record& r) { return r.status == Status::kOk; });
+  s += "- Configurations: " + std::to_string(f.records.size()) + " tried, " + std::to_string(ok) + " ok\n";
+  return s;
+}
+
+std::string best_section(const ResultsFile& f, const std::optional<Problem>& p) {
+  const json best = best_of(f.records)["per_variant"];
+  std::vector<const Record*> rows;
+  for (const auto& [variant, b] : best.items())
+    for (const Record& r : f.records)
+      if (r.id == b["id"].get<int>() && r.name() == b["name"].get<std::string>()) {
+        rows.push_back(&r);
+        break;
+      }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Record* a, const Record* b) { return a->timing->median_ms < b->timing->median_ms; });
+  const double copy = number(f.meta, "/copy_bandwidth/gbps");
+  const double memory_floor_ms = p && copy > 0 ? p->min_bytes() / (copy * 1e9) * 1e3 : kNaN;
+  Table t({"variant", "config", "precision", ">median ms", ">TFLOP/s", ">GB/s", ">% memory floor",
+           ">% compute floor", ">rel_l2", ">vs baseline"});
+  std::string parts;
+  for (const Record* r : rows) {
+    const double ms = r->timing->median_ms;
+    const std::string config = config_string(r->params);
+    t.add({r->variant, config.empty() ? "(none)" : config, r->precision, significant(ms), fixed(r->tflops, 2),
+           fixed(r->gbps, 0), percent(memory_floor_ms / ms), percent(r->tflops / compute_peak(r->precision)),
+           r->verdict ? sci(r->verdict->rel_l2) : "-", r->speedup ? fixed(*r->speedup, 2) + "x" : "-"});
+    if (r->details.contains("parts")) parts += "- " + r->name() + ":" + parts_note(*r) + "\n";
+  }
+  if (t.empty()) return "## Best configuration per variant\n\nNo configuration validated and was timed.\n";
+  std::string s = "## Best configuration per variant\n\nFastest validated configuration of each variant, fastest "
+                  "first; 'vs baseline' is the baseline's median over this one.\n\n" + t.markdown() + "\n" +
+                  kFloorNote + "\n";
+  if (!parts.empty()) s += "\n### Parts timed alone\n\n" + parts;
+  return s;
+}
+
+std::string failure_section(const std::vector<Record>& records) {
+  const std::vector<Status> failures = {Status::kIncorrect, Status::kCompileError, Status::kLaunchError,
+                                        Status::kUnsupported, Status::kTimeout};
+  struct Tally {
+    int tried = 0;
+    std::map<Status, int> count;
+    std::string first_reason;
+  };
+  std::map<std::string, Tally> per_variant;
+  for (const Record& r : records) {
+    Tally& t = per_variant[r.variant];
+    ++t.tried;
+    if (r.status == Status::kOk) continue;
+    ++t.count[r.status];
+    if (t.first_reason.empty()) t.first_reason = to_string(r.status) + ": " + r.reason;
+  }
+  std::vector<std::string> columns = {"variant", ">tried"};
+  for (Status s : failures) columns.push_back(std::string(">").append(to_string(s)));  // GCC 12: no ">" + str
+  columns.push_back("first reason");
+  Table t(columns);
+  for (const auto& [variant, tally] : per_variant) {
+    if (tally.count.empty()) continue;
+    std::vector<std::string> cells = {variant, std::to_string(tally.tried)};
+    for (Status s : failures) cells.push_back(std::to_string(tally.count.count(s) ? tally.count.at(s) : 0));
+    cells.push_back(tally.first_reason.size() > 160 ? tally.first_reason.substr(0, 157) + "..." : tally.first_reason);
+    t.add(cells);
+  }
+  return "## Failures\n\n" + (t.empty() ? std::string("None: every configuration tried validated and was timed.\n")
+                                        : t.markdown());
+}
+
+}  // namespace
+
+std::string report_markdown(const ResultsFile& f) {
+  const std::optional<Problem> p = problem_of(f.meta);
+  return header(f, p) + "\n" + best_section(f, p) + "\n" + failure_section(f.records);
+}
+
+}  // namespace convmish

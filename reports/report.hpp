@@ -1,0 +1,17 @@
+// One results file as a Markdown report: provenance, the best configuration per variant against the memory and
+// compute floors, the per-part times where they were measured, and every failure counted per variant.
+#pragma once
+#include <string>
+
+#include "tuner/results.hpp"
+
+namespace convmish {
+
+// H100 SXM datasheet dense rates; other GPUs: see the note (printed under the table, and reports/README.md).
+inline constexpr double kTf32PeakTflops = 494.7;  // tensor cores, TF32 inputs, fp32 accumulate, no sparsity
+inline constexpr double kFfmaPeakTflops = 66.9;   // CUDA cores, fp32 FFMA
+
+// Throws UsageError when meta.problem is present but malformed.
+std::string report_markdown(const ResultsFile& f);
+
+}  // namespace convmish
