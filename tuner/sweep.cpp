@@ -347,7 +347,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     cudaGetLastError();  // clear a non-sticky error so the next configuration starts clean
 
     std::ostringstream line;
-    line << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << std::left << std::setw(44) << rec.name()
+    line << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << std::left << std::setw(std::max<int>(44, int(rec.name().size()) + 1)) << rec.name()
          << std::right << " " << std::setw(13) << to_string(rec.status);
     if (rec.timing)
       line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)

@@ -63,12 +63,15 @@ void print_table(const std::vector<Record>& recs, std::ostream& out) {
     if (bool(a->timing) != bool(b->timing)) return bool(a->timing);
     return a->timing && a->timing->median_ms < b->timing->median_ms;
   });
-  out << "\n" << std::left << std::setw(46) << "variant/config" << std::setw(14) << "status" << std::right
+  size_t w = 16;
+  for (const Record* r : rows) w = std::max(w, r->name().size() + 2);
+  const int width = int(w);
+  out << "\n" << std::left << std::setw(width) << "variant/config" << std::setw(14) << "status" << std::right
       << std::setw(11) << "median ms" << std::setw(9) << "TFLOP/s" << std::setw(9) << "GB/s" << std::setw(11)
       << "rel_l2" << std::setw(9) << "speedup" << "\n"
-      << std::string(109, '-') << "\n";
+      << std::string(w + 63, '-') << "\n";
   for (const Record* r : rows) {
-    out << std::left << std::setw(46) << r->name() << std::setw(14) << to_string(r->status) << std::right;
+    out << std::left << std::setw(width) << r->name() << std::setw(14) << to_string(r->status) << std::right;
     std::ostringstream l2;
     if (r->verdict) l2 << std::scientific << std::setprecision(2) << r->verdict->rel_l2;
     if (r->timing)
