@@ -3,7 +3,8 @@
 # time the PyTorch anchors in the same call, leaving logs and JSON in OUTDIR. Well under 10 minutes on an H100.
 #   scripts/gpu-check.sh OUTDIR [tuner arguments for the seed run, default: -s random -b 24]
 # Environment: ANCHORS=path/to/pytorch_anchors.py (skipped when absent), BUILD_DIR (default build-gpu),
-#              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_ANCHORS=1, SKIP_SURVEY=1.
+#              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_SMALL=1, SKIP_ANCHORS=1, SKIP_SURVEY=1,
+#              SANITIZE='glob' (compute-sanitizer memcheck + racecheck on `small` for those variants).
 set -uo pipefail
 OUTDIR=${1:?usage: scripts/gpu-check.sh OUTDIR [tuner args]}
 shift
@@ -33,11 +34,22 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
 fi
 
 export CONVMISH_CACHE_DIR="$PWD/$BUILD_DIR/rtc-cache"
+if [ -n "${SANITIZE:-}" ]; then
+  for tool in memcheck racecheck; do
+    step "compute-sanitizer $tool on small: $SANITIZE"
+    compute-sanitizer --tool $tool --error-exitcode 9 "$BUILD_DIR/tuner" -p small -v "$SANITIZE" --no-baseline \
+      -s random -b 2 --min-time 0 --max-time 0.001 --warmup-ms 0 -o "$OUTDIR/sanitize-$tool.json" \
+      > "$OUTDIR/sanitize-$tool.log" 2>&1 || status=1
+    grep -E "ERROR SUMMARY|Error|ok |incorrect" "$OUTDIR/sanitize-$tool.log" | tail -8
+  done
+fi
+[ "${SKIP_SMALL:-0}" = 1 ] || {
 step "tuner small"
 "$BUILD_DIR/tuner" -p small -o "$OUTDIR/small.json" --checks 3 -s random -b 8 --min-time 0.1 --warmup-ms 20 \
   > "$OUTDIR/tuner-small.log" 2>&1 || status=1
 grep -cE " ok " "$OUTDIR/tuner-small.log" | sed 's/^/ok lines: /'
 grep -E "incorrect|_error|timeout" "$OUTDIR/tuner-small.log" | head -10
+}
 
 if [ "${SKIP_SURVEY:-0}" != 1 ]; then
   step "Mish accuracy survey (every finite float)"
