@@ -2,8 +2,9 @@
 // bias + Mish. Changes from the direct kernels: a CTA stages an input patch (with halo) for CK channels and the
 // matching weights in shared memory with cp.async, STAGES deep, and runs all R*S taps from it; GEMM M = output
 // pixels (TH x TW of one image), N = BN output channels, K = channels x taps; epilogue on the accumulators.
-// Constraints: TW % 16 == 0, CK % 8 == 0, BN % 32 == 0; weights pre-transposed to [C][R][S][kpad] (kpad % BN == 0)
-// by igemm_weights_crsk (same file), which the launch runs first.
+// Shared tiles are channel-innermost, so each thread fetches its fragment pairs (channels 2t, 2t+1) as one 8-byte
+// load. Constraints: TW % 16 == 0, CK % 8 == 0, BN % 32 == 0; weights pre-arranged as [C/CK][R*S][kpad][CK]
+// (kpad % BN == 0) by igemm_weights (same file), which the launch runs first.
 #include "common.cuh"
 #include "mish.cuh"
 
@@ -31,6 +32,9 @@
 #ifndef MINB
 #define MINB 1
 #endif
+#ifndef UNROLL_TAPS
+#define UNROLL_TAPS 0
+#endif
 #ifndef THREEX
 #define THREEX 0
 #endif
@@ -55,10 +59,11 @@
 #define PH ((TH - 1) * STRIDE + KR)
 #define PW ((TW - 1) * STRIDE + KS)
 #define PATCH (PH * PW)
-#define CH_STRIDE ((((PATCH) + 23) / 32) * 32 + 8)  // >= PATCH and = 8 mod 32: conflict-free A fragments
-#define WROW (BN + 8)                                // = 8 mod 32: conflict-free B fragments
-#define A_STAGE (CK * CH_STRIDE)
-#define B_STAGE (KR * KS * CK * WROW)
+// Floats per pixel (A) or per output channel (B) row: CK rounded to 8 or 24 mod 32, so that the 8-byte fragment
+// loads of a half warp (4 rows x 4 channel pairs) hit 32 distinct banks.
+#define CSTR ((CK % 32 == 0 || CK % 32 == 16) ? CK + 8 : CK)
+#define A_STAGE (PATCH * CSTR)
+#define B_STAGE (KR * KS * BN * CSTR)
 #define STAGE_FLOATS (A_STAGE + B_STAGE)
 #define MI (BM / WM / 16)
 #define NI (BN / WN / 8)
@@ -92,14 +97,19 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
-// wt[((c*R + r)*S + s)*kpad + k] = w[k][c][r][s] (0 for k >= K); rounded to TF32 for the plain TF32 kernel.
-extern "C" __global__ void igemm_weights_crsk(const float* __restrict__ w, float* __restrict__ wt, int K, int C,
-                                              int RS, int kpad) {
+// wt[((chunk*RS + rs)*kpad + k)*CK + kk] = w[k][chunk*CK + kk][rs] (0 outside K and C); rounded to TF32 for the
+// plain TF32 kernel. Covers nchunks*RS*kpad*CK elements.
+extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __restrict__ wt, int K, int C, int RS,
+                                         int kpad) {
   const long long i = (long long)blockIdx.x * 256 + threadIdx.x;
-  if (i >= (long long)C * RS * kpad) return;
-  const int k = (int)(i % kpad);
-  const long long crs = i / kpad;
-  float v = k < K ? w[(long long)k * C * RS + crs] : 0.f;
+  const int nchunks = (C + CK - 1) / CK;
+  if (i >= (long long)nchunks * RS * kpad * CK) return;
+  const int kk = (int)(i % CK);
+  const long long rest = i / CK;
+  const int k = (int)(rest % kpad);
+  const int rs = (int)((rest / kpad) % RS);
+  const int c = (int)(rest / ((long long)kpad * RS)) * CK + kk;
+  float v = (k < K && c < C) ? w[((long long)k * C + c) * RS + rs] : 0.f;
 #if !THREEX
   v = __uint_as_float(tf32_bits(v));
 #endif
@@ -127,31 +137,33 @@ extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvM
     float* As = smem + buf * STAGE_FLOATS;
     float* Bs = As + A_STAGE;
     const int c0 = chunk * CK;
+    // Input: consecutive threads read consecutive columns (coalesced); each lands in its pixel's channel slot.
     for (int i = tid; i < CK * PATCH; i += THREADS) {
-      const int kk = i / PATCH, rem = i - kk * PATCH, ph = rem / PW, pw = rem - ph * PW;
+      const int kk = i / PATCH, pix = i - kk * PATCH, ph = pix / PW, pw = pix - ph * PW;
       const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + pw;
       const bool ok = c < a.C && ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;
-      cp_async4(As + kk * CH_STRIDE + rem, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
+      cp_async4(As + pix * CSTR + kk, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
     }
-    constexpr int kVecPerRow = BN / 4;
-    for (int i = tid; i < KR * KS * CK * kVecPerRow; i += THREADS) {
-      const int v = i % kVecPerRow, row = i / kVecPerRow, kk = row % CK, rs = row / CK;
-      const int c = c0 + kk;
-      const bool ok = c < a.C;
-      cp_async16(Bs + row * WROW + v * 4, ok ? wt + ((long long)c * KR * KS + rs) * kpad + k0 + v * 4 : wt, ok);
+    // Weights: CK contiguous channels per (tap, output channel), 16 bytes at a time.
+    constexpr int kVecPerRow = CK / 4;
+    const float* wchunk = wt + (long long)chunk * KR * KS * kpad * CK;
+    for (int i = tid; i < KR * KS * BN * kVecPerRow; i += THREADS) {
+      const int v = i % kVecPerRow, row = i / kVecPerRow, nn = row % BN, rs = row / BN;
+      cp_async16(Bs + row * CSTR + v * 4, wchunk + ((long long)rs * kpad + k0 + nn) * CK + v * 4, true);
     }
   };
 
-  // Per-thread offsets of its A rows (pixels g and g + 8 of each m fragment) inside the patch.
+  // Per-thread float offsets of its A rows (pixel g of each m fragment; g + 8 is 8*STRIDE pixels on) and of its
+  // B rows (output channel g of each n fragment), channel pair 2t included.
   int a_off[MI];
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {
     const int m = wm * (BM / WM) + mi * 16 + g;
-    a_off[mi] = (m / TW) * STRIDE * PW + (m % TW) * STRIDE;
+    a_off[mi] = ((m / TW) * STRIDE * PW + (m % TW) * STRIDE) * CSTR + 2 * t;
   }
-  int b_col[NI];
+  int b_off[NI];
 #pragma unroll
-  for (int ni = 0; ni < NI; ++ni) b_col[ni] = wn * (BN / WN) + ni * 8 + g;
+  for (int ni = 0; ni < NI; ++ni) b_off[ni] = (wn * (BN / WN) + ni * 8 + g) * CSTR + 2 * t;
 
   float acc[MI][NI][4];
 #pragma unroll
@@ -175,23 +187,26 @@ extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvM
 
     const float* As = smem + (ch % STAGES) * STAGE_FLOATS;
     const float* Bs = As + A_STAGE;
+#if UNROLL_TAPS
 #pragma unroll
+#else
+#pragma unroll 1  // fewer registers: the compiler hoists the fragment loads of unrolled taps
+#endif
     for (int rs = 0; rs < KR * KS; ++rs) {
-      const int tap = (rs / KS) * PW + (rs % KS);
+      const float* a_tap = As + ((rs / KS) * PW + (rs % KS)) * CSTR;
+      const float* b_tap = Bs + rs * BN * CSTR;
 #pragma unroll
       for (int k8 = 0; k8 < CK; k8 += 8) {
-        const float* a_lo = As + (k8 + t) * CH_STRIDE + tap;
-        const float* a_hi = a_lo + 4 * CH_STRIDE;
-        const float* b_lo = Bs + (rs * CK + k8 + t) * WROW;
-        const float* b_hi = b_lo + 4 * WROW;
+        // Logical k = t holds channel k8 + 2t and k = t + 4 holds channel k8 + 2t + 1, for A and B alike.
         unsigned af[MI][4], bf[NI][2];
 #if THREEX
         unsigned as[MI][4], bs[NI][2];
 #endif
 #pragma unroll
         for (int mi = 0; mi < MI; ++mi) {
-          const float v[4] = {a_lo[a_off[mi]], a_lo[a_off[mi] + 8 * STRIDE], a_hi[a_off[mi]],
-                              a_hi[a_off[mi] + 8 * STRIDE]};
+          const float2 lo = *reinterpret_cast<const float2*>(a_tap + a_off[mi] + k8);
+          const float2 hi = *reinterpret_cast<const float2*>(a_tap + a_off[mi] + 8 * STRIDE * CSTR + k8);
+          const float v[4] = {lo.x, hi.x, lo.y, hi.y};
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
             af[mi][j] = tf32_bits(v[j]);
@@ -202,15 +217,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvM
         }
 #pragma unroll
         for (int ni = 0; ni < NI; ++ni) {
+          const float2 bv = *reinterpret_cast<const float2*>(b_tap + b_off[ni] + k8);
 #if THREEX
-          const float v0 = b_lo[b_col[ni]], v1 = b_hi[b_col[ni]];
-          bf[ni][0] = tf32_bits(v0);
-          bf[ni][1] = tf32_bits(v1);
-          bs[ni][0] = tf32_bits(v0 - __uint_as_float(bf[ni][0]));
-          bs[ni][1] = tf32_bits(v1 - __uint_as_float(bf[ni][1]));
+          bf[ni][0] = tf32_bits(bv.x);
+          bf[ni][1] = tf32_bits(bv.y);
+          bs[ni][0] = tf32_bits(bv.x - __uint_as_float(bf[ni][0]));
+          bs[ni][1] = tf32_bits(bv.y - __uint_as_float(bf[ni][1]));
 #else
-          bf[ni][0] = __float_as_uint(b_lo[b_col[ni]]);  // already TF32 (igemm_weights_crsk)
-          bf[ni][1] = __float_as_uint(b_hi[b_col[ni]]);
+          bf[ni][0] = __float_as_uint(bv.x);  // already TF32 (igemm_weights)
+          bf[ni][1] = __float_as_uint(bv.y);
 #endif
         }
 #pragma unroll
@@ -218,10 +233,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvM
 #pragma unroll
           for (int ni = 0; ni < NI; ++ni) {
 #if THREEX
-            mma_tf32(acc[mi][ni], as[mi], bf[ni]);  // small terms first, then the big product
-            mma_tf32(acc[mi][ni], af[mi], bs[ni]);
-#endif
+            // The tensor core's fp32 accumulation does not round to nearest; summing each 8-channel step's three
+            // products apart and adding that with an IEEE add keeps the error at fp32 level.
+            float part[4] = {0.f, 0.f, 0.f, 0.f};
+            mma_tf32(part, as[mi], bf[ni]);  // small terms first, then the big product
+            mma_tf32(part, af[mi], bs[ni]);
+            mma_tf32(part, af[mi], bf[ni]);
+#pragma unroll
+            for (int j = 0; j < 4; ++j) acc[mi][ni][j] += part[j];
+#else
             mma_tf32(acc[mi][ni], af[mi], bf[ni]);
+#endif
           }
       }
     }

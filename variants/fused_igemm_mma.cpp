@@ -1,7 +1,7 @@
 // fused.igemm_tf32 and fused.igemm_3xtf32: implicit-GEMM convolution on tensor cores (mma.sync m16n8k8) fused
 // with bias + Mish (kernels/conv_igemm_mma.cu). TF32 rounds both operands (tf32 class); 3xTF32 splits each into a
 // TF32 big and small part and accumulates big*big + big*small + small*big (fp32 class with an accurate Mish form).
-// Launch: a tiny pass transposes the weights to [C][R][S][kpad] in the workspace, then the fused kernel.
+// Launch: a tiny pass arranges the weights as [C/ck][R*S][kpad][ck] in the workspace, then the fused kernel.
 #include "tuner/device.hpp"
 #include "tuner/rtc.hpp"
 #include "tuner/variant.hpp"
@@ -10,32 +10,33 @@ namespace convmish {
 namespace {
 
 struct Tile {
-  int64_t th, tw, bn, ck, wm, wn, stages, minb;
+  int64_t th, tw, bn, ck, wm, wn, stages, minb, unroll;
   explicit Tile(const Config& c)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
-        stages(c.at("stages")), minb(c.at("minb")) {}
+        stages(c.at("stages")), minb(c.at("minb")), unroll(c.at("unroll")) {}
   int64_t threads() const { return wm * wn * 32; }
   int64_t mi() const { return th * tw / wm / 16; }
   int64_t ni() const { return bn / wn / 8; }
   // Shared memory per CTA, mirroring the kernel's macros.
   int64_t smem_bytes(const Problem& p) const {
-    const int64_t ph = (th - 1) * p.stride + p.R, pw = (tw - 1) * p.stride + p.S, patch = ph * pw;
-    const int64_t ch_stride = ((patch + 23) / 32) * 32 + 8;
-    return 4 * stages * (ck * ch_stride + p.R * p.S * ck * (bn + 8));
+    const int64_t ph = (th - 1) * p.stride + p.R, pw = (tw - 1) * p.stride + p.S;
+    const int64_t cstr = (ck % 32 == 0 || ck % 32 == 16) ? ck + 8 : ck;
+    return 4 * stages * cstr * (ph * pw + p.R * p.S * bn);
   }
   int64_t kpad(const Problem& p) const { return (p.K + bn - 1) / bn * bn; }
+  int64_t weight_floats(const Problem& p) const { return (p.C + ck - 1) / ck * ck * p.R * p.S * kpad(p); }
 };
 
 class IgemmInstance : public Instance {
  public:
   IgemmInstance(const Problem& p, const Tile& t, std::vector<LoadedKernel> k)
       : p_(p), t_(t), prep_(k.at(0)), main_(k.at(1)) {}
-  size_t workspace_bytes() const override { return size_t(p_.C * p_.R * p_.S * t_.kpad(p_)) * 4; }
+  size_t workspace_bytes() const override { return size_t(t_.weight_floats(p_)) * 4; }
   void launch(const Buffers& b, cudaStream_t s) override {
     float* wt = static_cast<float*>(b.workspace);
     const float* w = b.w;
     int K = int(p_.K), C = int(p_.C), RS = int(p_.R * p_.S), kpad = int(t_.kpad(p_));
-    const int64_t n = p_.C * RS * kpad;
+    const int64_t n = t_.weight_floats(p_);
     convmish::launch(prep_, dim3(unsigned((n + 255) / 256)), dim3(256), 0, s, w, wt, K, C, RS, kpad);
     ConvMishArgs a = p_.args(b.x, b.w, b.b, b.y);
     const float* cwt = wt;
@@ -69,6 +70,7 @@ class FusedIgemm : public Variant {
         .add("wn", {4, 2}, "warps along the channels")
         .add("stages", {2, 3}, "cp.async pipeline depth")
         .add("minb", {1, 2}, "__launch_bounds__ minimum CTAs per SM (caps registers)")
+        .add("unroll", {0, 1}, "1: unroll the R*S taps (more registers, fewer index operations)")
         .add("form", kThreeX ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{2, 3, 1},
              "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
     space_.require("th*tw divisible by 16*wm", [](const Config& c) { return c.at("th") * c.at("tw") % (16 * c.at("wm")) == 0; })
@@ -78,9 +80,10 @@ class FusedIgemm : public Variant {
           return th >= 64 && th <= 512;
         })
         .require("accumulators + fragments fit the register cap 65536/(threads*minb) (max 255)", [](const Config& c) {
+          // Estimate calibrated on ptxas -v (sm_90): fragments are double-buffered by the compiler.
           const Tile t(c);
-          const int64_t frag = (kThreeX ? 2 : 1) * (t.mi() * 4 + t.ni() * 2);
-          const int64_t need = t.mi() * t.ni() * 4 + frag + 24;
+          const int64_t frag = t.mi() * 4 + t.ni() * 2;
+          const int64_t need = t.mi() * t.ni() * 4 + (kThreeX ? 4 * frag + 56 : 2 * frag + 40);
           const int64_t cap = std::min<int64_t>(255, 65536 / (t.threads() * t.minb));
           return need <= cap;
         });
@@ -120,7 +123,8 @@ class FusedIgemm : public Variant {
       defs.emplace_back(up, std::to_string(c.at(name)));
     }
     defs.emplace_back("MISH_FORM", std::to_string(c.at("form")));
-    return {KernelSpec{"conv_igemm_mma.cu", "igemm_weights_crsk", defs},
+    defs.emplace_back("UNROLL_TAPS", std::to_string(c.at("unroll")));
+    return {KernelSpec{"conv_igemm_mma.cu", "igemm_weights", defs},
             KernelSpec{"conv_igemm_mma.cu", "conv_igemm_mma", defs}};
   }
   std::unique_ptr<Instance> instantiate(const Problem& p, const Config& c, std::vector<LoadedKernel> k,
