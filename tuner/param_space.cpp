@@ -104,10 +104,12 @@ std::vector<Config> ParamSpace::sample(size_t n, std::mt19937_64& rng) const {
   std::iota(order.begin(), order.end(), uint64_t(0));
   std::shuffle(order.begin(), order.end(), rng);
   std::vector<Config> out;
+  if (n == 0) return out;
+  out.push_back(default_config());  // the default is always among the draws: every sample has a reference point
   for (uint64_t i : order) {
     if (out.size() >= n) break;
     Config c = at_index(i);
-    if (!violation(c)) out.push_back(std::move(c));
+    if (!violation(c) && c != out.front()) out.push_back(std::move(c));
   }
   return out;
 }

@@ -44,7 +44,7 @@ class ParamSpace {
   std::vector<Config> enumerate() const;
   // The first valid configuration (the values listed first are the defaults).
   Config default_config() const;
-  // Up to `n` distinct valid configurations, drawn uniformly without replacement.
+  // Up to `n` distinct valid configurations: the default, then draws uniformly without replacement.
   std::vector<Config> sample(size_t n, std::mt19937_64& rng) const;
 
  private:

@@ -48,6 +48,7 @@ TEST(ParamSpace, SampleDrawsDistinctValidConfigurations) {
     seen.insert(config_string(c));
   }
   EXPECT_EQ(seen.size(), 4u);
+  EXPECT_EQ(s.front(), space().default_config());
   std::mt19937_64 rng2(1);
   EXPECT_EQ(space().sample(100, rng2).size(), 6u);  // never more than exist
 }

@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-s,--strategy", o.strategy, "exhaustive or random")->capture_default_str()
       ->check(CLI::IsMember({"exhaustive", "random"}));
-  app.add_option("-b,--budget", budget, "at most N configurations per variant (random: N draws, default 16)");
+  app.add_option("-b,--budget", budget, "at most N configurations per variant (random: the default configuration plus N-1 draws; default 16)");
   app.add_option("-t,--time", time_budget, "start no new configuration after S seconds");
   app.add_option("-c,--config", config_spec, "only this configuration, e.g. 'block:128'");
   app.add_option("-o,--out", out, "JSON report, rewritten after every configuration")->capture_default_str();
