@@ -1,0 +1,134 @@
+// fused.tiled_fp32 without a GPU: its parameter space, its shared-memory and register checks with reasons, and NVRTC
+// compilation for sm_90 of representative configurations (stride 2 with padding, a 5x5 filter, C=3 and K=1, every
+// stage count and Mish form). Correctness on a GPU is the registry-wide tests/gpu/variants_gpu_test.cpp.
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+#include "tuner/device.hpp"
+#include "tuner/rtc.hpp"
+#include "tuner/variant.hpp"
+
+using namespace convmish;
+
+namespace {
+
+const Variant& tiled() {
+  const Variant* v = Registry::instance().find("fused.tiled_fp32");
+  if (v == nullptr) throw std::runtime_error("fused.tiled_fp32 is not registered");
+  return *v;
+}
+
+DeviceInfo h100() {
+  DeviceInfo d;
+  d.name = "H100 (as described, no GPU)";
+  d.cc_major = 9;
+  d.sm_count = 132;
+  d.smem_per_block_optin = 232448;  // 227 KB
+  d.smem_per_sm = 233472;
+  d.regs_per_sm = 65536;
+  d.max_threads_per_sm = 2048;
+  return d;
+}
+
+Config changed(Config c, std::initializer_list<std::pair<const char*, int64_t>> changes) {
+  for (const auto& [k, v] : changes) c.at(k) = v;
+  return c;
+}
+
+std::string define(const KernelSpec& k, const std::string& name) {
+  for (const auto& [n, v] : k.defines)
+    if (n == name) return v;
+  return "<absent>";
+}
+
+}  // namespace
+
+TEST(FusedTiledFp32, SpaceHasAModestNumberOfValidConfigurationsWithTheDefaultFirst) {
+  const auto all = tiled().space().enumerate();
+  EXPECT_GE(all.size(), 50u);
+  EXPECT_LE(all.size(), 300u);
+  const Config def = tiled().space().default_config();
+  EXPECT_EQ(def, (Config{{"tile_k", 64}, {"tile_h", 8}, {"tile_w", 32}, {"rk", 8}, {"rw", 8}, {"rh", 1},
+                         {"c_chunk", 8}, {"stages", 2}, {"form", 1}}));
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front(), def);
+}
+
+TEST(FusedTiledFp32, ViolationNamesTheThreadCountConstraint) {
+  const Config c = changed(tiled().space().default_config(), {{"tile_h", 16}});  // 512 threads
+  const auto why = tiled().space().violation(c);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("threads"), std::string::npos) << *why;
+}
+
+TEST(FusedTiledFp32, EveryValidConfigurationIsSupportedOnTheSeedWithAnH100) {
+  const Problem seed = parse_problem("seed");
+  for (const auto& c : tiled().space().enumerate()) {
+    const Support s = tiled().supports(seed, c, h100());
+    EXPECT_TRUE(s.ok) << config_string(c) << ": " << s.reason;
+  }
+}
+
+TEST(FusedTiledFp32, SharedMemoryOverTheDeviceBudgetIsUnsupportedWithAReason) {
+  DeviceInfo small = h100();
+  small.smem_per_block_optin = 16 * 1024;
+  const Problem seed = parse_problem("seed");
+  const Support s = tiled().supports(seed, tiled().space().default_config(), small);
+  EXPECT_FALSE(s.ok);
+  EXPECT_NE(s.reason.find("shared memory"), std::string::npos) << s.reason;
+  // A large filter needs more than an H100 offers at the biggest weight tile; the reason says so, nothing crashes.
+  const Problem big = parse_problem("1,64,64,64,64,11");
+  const Config c = changed(tiled().space().default_config(), {{"tile_k", 128}, {"tile_h", 8}, {"tile_w", 16},
+                                                                {"c_chunk", 16}, {"stages", 1}});
+  ASSERT_FALSE(tiled().space().violation(c));
+  const Support sb = tiled().supports(big, c, h100());
+  EXPECT_FALSE(sb.ok);
+  EXPECT_NE(sb.reason.find("shared memory"), std::string::npos) << sb.reason;
+}
+
+TEST(FusedTiledFp32, PrecisionClassFollowsTheMishForm) {
+  const Config def = tiled().space().default_config();
+  EXPECT_EQ(tiled().precision(changed(def, {{"form", 0}})), "fp32");
+  EXPECT_EQ(tiled().precision(changed(def, {{"form", 1}})), "fp32");
+  EXPECT_EQ(tiled().precision(changed(def, {{"form", 2}})), "fp32_fastmath");
+  EXPECT_EQ(tiled().precision(changed(def, {{"form", 3}})), "fp32_fastmath");
+}
+
+TEST(FusedTiledFp32, KernelIsSpecialisedForTheFilterAndStride) {
+  const auto ks = tiled().kernels(parse_problem("3,5,16,19,7,5,3,2,1"), tiled().space().default_config());
+  ASSERT_EQ(ks.size(), 1u);
+  EXPECT_EQ(define(ks[0], "FILTER_R"), "5");
+  EXPECT_EQ(define(ks[0], "FILTER_S"), "3");
+  EXPECT_EQ(define(ks[0], "STRIDE"), "2");
+  EXPECT_EQ(define(ks[0], "MISH_FORM"), "1");
+}
+
+TEST(FusedTiledFp32, RepresentativeConfigurationsCompileForSm90) {
+  const Config def = tiled().space().default_config();
+  const std::pair<const char*, Config> cases[] = {
+      {"seed", def},
+      {"seed", changed(def, {{"tile_k", 128}, {"tile_w", 16}, {"rk", 16}, {"rw", 4}, {"c_chunk", 4}, {"form", 2}})},
+      {"seed", changed(def, {{"tile_h", 4}, {"tile_w", 64}, {"rw", 4}, {"rh", 2}, {"stages", 3}, {"c_chunk", 4}})},
+      {"3,5,16,19,7,3,3,2,1",  // stride 2, padding 1
+       changed(def, {{"rk", 16}, {"rw", 4}, {"c_chunk", 16}, {"stages", 1}, {"form", 3}})},
+      {"2,6,11,13,9,5",  // 5x5
+       changed(def, {{"tile_h", 16}, {"tile_w", 16}, {"rw", 4}, {"rh", 2}, {"form", 0}})},
+      {"4,3,20,21,1,3",  // C=3, K=1
+       changed(def, {{"tile_k", 128}, {"tile_h", 4}, {"c_chunk", 8}, {"stages", 1}})},
+  };
+  const Compiler compiler(9, 0, {});
+  for (const auto& [shape, c] : cases) {
+    const Problem p = parse_problem(shape);
+    ASSERT_FALSE(tiled().space().violation(c)) << config_string(c);
+    const Support s = tiled().supports(p, c, h100());
+    ASSERT_TRUE(s.ok) << shape << " " << config_string(c) << ": " << s.reason;
+    for (const auto& spec : tiled().kernels(p, c)) {
+      CompiledKernel k;
+      ASSERT_NO_THROW(k = compiler.compile(spec)) << shape << " " << config_string(c);
+      EXPECT_GT(k.cubin.size(), 100u);
+    }
+  }
+}
