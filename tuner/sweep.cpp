@@ -51,6 +51,14 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
       jobs.push_back({v, std::move(c), false});
     }
   }
+  if (o.repeat < 1) throw UsageError("--repeat must be at least 1");
+  const size_t per_round = jobs.size();
+  for (int r = 1; r < o.repeat; ++r)
+    for (size_t i = 0; i < per_round; ++i) {
+      Job j = jobs[i];
+      j.round = r;
+      jobs.push_back(std::move(j));
+    }
   return jobs;
 }
 
@@ -217,6 +225,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   meta["problem"] = p;
   meta["timer"] = o.timer;
   meta["checks_per_config"] = o.checks;
+  meta["repeat"] = o.repeat;
   meta["strategy"] = o.strategy;
   meta["variants"] = o.variants;
   meta["baseline"] = o.baseline ? json(std::string(kBaselineVariant) + "/" + config_string(baseline_config())) : json();
@@ -270,6 +279,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     rec.variant = job.variant->id();
     rec.params = job.config;
     rec.precision = job.variant->precision(job.config);
+    if (o.repeat > 1) rec.details["round"] = job.round;
     if (o.time_budget_s && !job.is_baseline &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() > *o.time_budget_s) {
       ++skipped_for_time;
@@ -308,7 +318,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
         auto inst = job.variant->instantiate(p, job.config, kernels, bench.env());
         DeviceBuffer ws(inst->workspace_bytes());
         Buffers b = bench.buffers(ws.get());
-        rec.details = inst->details();
+        rec.details.update(inst->details());
         if (!kinfo.empty()) rec.details["kernels"] = kinfo;
         rec.details["compile_ms"] = compile_ms;
 

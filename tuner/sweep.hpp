@@ -22,6 +22,7 @@ struct SweepOptions {
   std::optional<Config> config;         // only this configuration (of each selected variant that has it)
   uint64_t seed = 0;                    // inputs and random strategy
   int checks = 1;                       // validations on independent fresh inputs per configuration
+  int repeat = 1;                       // rounds over the whole plan (independent measurements for `compare`)
   bool baseline = true;                 // time cudnn.eager/tf32:1 first and quote speedups against it
   TimerSettings timer;
   std::filesystem::path out;            // JSON report ("" : none)
@@ -38,9 +39,11 @@ struct Job {
   const Variant* variant;
   Config config;
   bool is_baseline = false;
+  int round = 0;
 };
 
-// Plans the jobs (baseline first), checking every explicit configuration against its space.
+// Plans the jobs (baseline first), checking every explicit configuration against its space; with repeat > 1 the
+// same plan runs that many rounds one after the other, so each round is an independent measurement.
 std::vector<Job> plan_jobs(const SweepOptions& o);
 
 // Runs the sweep on the GPU; progress lines go to `log`. Throws NoGpuError without a GPU, UsageError for bad

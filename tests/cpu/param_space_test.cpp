@@ -4,6 +4,7 @@
 
 #include "tuner/check.hpp"
 #include "tuner/param_space.hpp"
+#include "tuner/sweep.hpp"
 
 using namespace convmish;
 
@@ -59,4 +60,28 @@ TEST(ConfigString, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(parse_config("block:256/vec:4"), c);
   EXPECT_THROW(parse_config("block=256"), UsageError);
   EXPECT_THROW(parse_config("block:abc"), UsageError);
+}
+
+// Sweep planning needs no GPU: the baseline comes first, --repeat replays the same plan in rounds.
+TEST(PlanJobs, BaselineFirstAndRepeatReplaysTheSamePlan) {
+  SweepOptions o;
+  o.variants = "fused.naive";
+  o.strategy = "random";
+  o.budget = 3;
+  o.repeat = 2;
+  const auto jobs = plan_jobs(o);
+  ASSERT_EQ(jobs.size(), 8u);  // (baseline + 3) x 2 rounds
+  EXPECT_TRUE(jobs[0].is_baseline);
+  EXPECT_TRUE(jobs[4].is_baseline);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(jobs[i].round, 0);
+    EXPECT_EQ(jobs[i + 4].round, 1);
+    EXPECT_EQ(jobs[i].config, jobs[i + 4].config);
+    EXPECT_EQ(jobs[i].variant, jobs[i + 4].variant);
+  }
+  o.repeat = 0;
+  EXPECT_THROW(plan_jobs(o), UsageError);
+  o.repeat = 1;
+  o.variants = "nothing.matches*";
+  EXPECT_THROW(plan_jobs(o), UsageError);
 }
