@@ -6,6 +6,7 @@
 // load. Constraints: TW % 16 == 0, CK % 8 == 0, BN % 32 == 0; weights pre-arranged as [C/CK][R*S][kpad][CK]
 // (kpad % BN == 0) by igemm_weights (same file), which the launch runs first.
 #include "common.cuh"
+#include "cp_async.cuh"
 #include "mish.cuh"
 
 #ifndef TH
@@ -81,21 +82,6 @@ __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsi
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-__device__ __forceinline__ void cp_async4(float* dst, const float* src, bool ok) {
-  const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(ok ? 4 : 0));
-}
-
-__device__ __forceinline__ void cp_async16(float* dst, const float* src, bool ok) {
-  const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(ok ? 16 : 0));
-}
-
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
 
 // wt[((chunk*RS + rs)*kpad + k)*CK + kk] = w[k][chunk*CK + kk][rs] (0 outside K and C); rounded to TF32 for the
 // plain TF32 kernel. Covers nchunks*RS*kpad*CK elements.

@@ -2,6 +2,7 @@
 // Versus conv_naive_fused: input and weights staged in shared memory (cp.async, STAGES deep), RKxRHxRW outputs/thread.
 // Any N, C, H, W, K, padding; filter size and stride compiled in (FILTER_R, FILTER_S, STRIDE); RW 4 or 8, RK % 4 == 0.
 #include "common.cuh"
+#include "cp_async.cuh"
 #include "mish.cuh"
 
 // ---- configuration (all set by the variant; defaults only so that the file compiles on its own) -------------
@@ -93,15 +94,6 @@ static_assert(STAGES >= 1 && STAGES * kStage <= SMEM_FLOATS, "staging exceeds th
 static_assert(TILE_K * TILE_H * OUT_PITCH <= SMEM_FLOATS, "epilogue buffer exceeds the shared memory");
 static_assert(kOutPerThread % kEpiBatch == 0, "epilogue batches");
 
-__device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
-  const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(valid ? 4 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
 
 // N consecutive floats from 16-byte aligned shared memory, in float4 / float2 / float pieces.
 template <int N>
