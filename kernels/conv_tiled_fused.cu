@@ -95,6 +95,15 @@ static_assert(TILE_K * TILE_H * OUT_PITCH <= SMEM_FLOATS, "epilogue buffer excee
 static_assert(kOutPerThread % kEpiBatch == 0, "epilogue batches");
 
 
+// Mish `count` times over a batch of independent values (independent chains keep the MUFU pipe busy).
+template <int B>
+__device__ __forceinline__ void mish_batch(float (&v)[B], int count) {
+#pragma unroll 1
+  for (int m = 0; m < count; ++m)
+#pragma unroll
+    for (int b = 0; b < B; ++b) v[b] = cm::mish<MISH_FORM>(v[b]);
+}
+
 // N consecutive floats from 16-byte aligned shared memory, in float4 / float2 / float pieces.
 template <int N>
 __device__ __forceinline__ void load_row(float (&v)[N], const float* p) {
@@ -293,10 +302,7 @@ extern "C" __global__ void __launch_bounds__(tiled::kThreads, MIN_BLOCKS) conv_t
       float v[kEpiBatch];
 #pragma unroll
       for (int b = 0; b < kEpiBatch; ++b) v[b] = src[(it + b) * kStep * TILE_H * OUT_PITCH];
-#pragma unroll 1
-      for (int m = 0; m < a.mish_count; ++m)
-#pragma unroll
-        for (int b = 0; b < kEpiBatch; ++b) v[b] = cm::mish<MISH_FORM>(v[b]);
+      mish_batch(v, a.mish_count);
 #pragma unroll
       for (int b = 0; b < kEpiBatch; ++b)
         if (in_image && k0 + kl0 + (it + b) * kStep < a.K) yn[dst0 + (it + b) * kStep * pq_size] = v[b];
@@ -316,10 +322,7 @@ extern "C" __global__ void __launch_bounds__(tiled::kThreads, MIN_BLOCKS) conv_t
         v[b] = smem[(kl * TILE_H + ohl) * OUT_PITCH + owl];
         dst[b] = (ko < a.K && oh < a.P && ow < a.Q) ? ko * pq_size + ((long long)oh * a.Q + ow) : -1;
       }
-#pragma unroll 1
-      for (int m = 0; m < a.mish_count; ++m)
-#pragma unroll
-        for (int b = 0; b < kEpiBatch; ++b) v[b] = cm::mish<MISH_FORM>(v[b]);
+      mish_batch(v, a.mish_count);
 #pragma unroll
       for (int b = 0; b < kEpiBatch; ++b)
         if (dst[b] >= 0) yn[dst[b]] = v[b];
