@@ -16,7 +16,7 @@ namespace convmish {
 
 struct SweepOptions {
   std::string variants = "*";          // comma-separated globs over variant ids
-  std::string strategy = "exhaustive";  // or "random"
+  std::string strategy = "random";      // or "exhaustive"
   std::optional<size_t> budget;         // at most this many configurations per variant
   std::optional<double> time_budget_s;  // stop starting new configurations after this long
   std::optional<Config> config;         // only this configuration (of each selected variant that has it)
