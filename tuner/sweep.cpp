@@ -18,6 +18,7 @@
 #include "tuner/nvtx.hpp"
 #include "tuner/reference.hpp"
 #include "tuner/rtc.hpp"
+#include "tuner/session.hpp"
 #include "tuner/tolerance.hpp"
 
 namespace convmish {
@@ -82,112 +83,6 @@ json run_metadata() {
 
 namespace {
 
-// The GPU side of a sweep over one problem: stream, cuDNN handle, buffers, reference and timer.
-class Bench {
- public:
-  Bench(const Problem& p, const DeviceInfo& dev, const SweepOptions& o)
-      : p_(p), dev_(dev), o_(o), buf_(p), ref_(p, (cudnn_.set_stream(stream_.get()), cudnn_.get()), stream_.get()),
-        timer_(dev, stream_.get(), o.timer) {}
-
-  // Validates on `checks` independent fresh inputs (the last set stays in the buffers for timing).
-  Verdict validate(Instance& inst, const std::string& precision, Buffers& b, uint64_t seed) {
-    NvtxPhase<phase::Validate> range;
-    const Tolerance& tol = tolerance_for(precision);
-    Verdict v;
-    v.precision = precision;
-    v.tol_rel_l2 = tol.rel_l2;
-    v.tol_atol = tol.atol;
-    v.tol_rtol = tol.rtol;
-    for (int c = 0; c < std::max(1, o_.checks); ++c) {
-      generate_inputs(p_, seed + uint64_t(c) * 7919u, buf_, stream_.get());
-      {
-        NvtxPhase<phase::Reference> r;
-        ref_.compute(buf_);
-      }
-      fill_bits(buf_.y.as<float>(), p_.y_elems(), kPoisonBits, stream_.get());
-      inst.launch(b, stream_.get());
-      const CompareResult cr =
-          compare_outputs(buf_.y.as<float>(), buf_.ref.as<float>(), p_.y_elems(), tol.atol, tol.rtol, stream_.get());
-      v.n = cr.n;
-      v.rel_l2 = cr.rel_l2();
-      v.max_abs = cr.max_abs;
-      v.over_tol = cr.over_tol;
-      v.nonfinite = cr.nonfinite;
-      v.unwritten = cr.unwritten;
-      v.ref_nonfinite = cr.ref_nonfinite;
-      v.first_bad = cr.first_bad;
-      v.checks = c + 1;
-      v.pass = cr.over_tol == 0 && cr.nonfinite == 0 && cr.unwritten == 0 && cr.ref_nonfinite == 0 &&
-               std::isfinite(v.rel_l2) && v.rel_l2 <= tol.rel_l2;
-      if (!v.pass) break;
-    }
-    return v;
-  }
-
-  TimingStats time(Instance& inst, Buffers& b) {
-    NvtxPhase<phase::Measure> range;
-    return timer_.measure([&] { inst.launch(b, stream_.get()); });
-  }
-
-  // A device-to-device copy of the output's size, timed like everything else: the bandwidth floor that
-  // memory-bound parts are quoted against (bytes counted as read + write).
-  json copy_bandwidth() {
-    const size_t bytes = size_t(p_.y_elems()) * 4;
-    const TimingStats t = timer_.measure([&] {
-      CUDA_CHECK(cudaMemcpyAsync(buf_.ref.get(), buf_.y.get(), bytes, cudaMemcpyDeviceToDevice, stream_.get()));
-    });
-    copy_gbps_ = 2.0 * double(bytes) / (t.median_ms * 1e-3) / 1e9;
-    return {{"bytes", 2 * bytes}, {"median_ms", t.median_ms}, {"noise", t.noise}, {"gbps", copy_gbps_}};
-  }
-
-  // Times each part of a launch alone; before every sample the output is restored to what the earlier parts
-  // leave (from a snapshot in the reference buffer, which validation no longer needs).
-  json time_parts(Instance& inst, Buffers& b) {
-    json out = json::array();
-    const auto parts = inst.parts();
-    const size_t bytes = size_t(p_.y_elems()) * 4;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      std::function<void()> setup;
-      if (i > 0) {
-        for (size_t j = 0; j < i; ++j) inst.launch_part(j, b, stream_.get());
-        CUDA_CHECK(cudaMemcpyAsync(buf_.ref.get(), buf_.y.get(), bytes, cudaMemcpyDeviceToDevice, stream_.get()));
-        setup = [&] {
-          CUDA_CHECK(cudaMemcpyAsync(buf_.y.get(), buf_.ref.get(), bytes, cudaMemcpyDeviceToDevice, stream_.get()));
-        };
-      }
-      NvtxPhase<phase::Measure> range;
-      const TimingStats t = timer_.measure([&] { inst.launch_part(i, b, stream_.get()); }, setup);
-      json j = {{"name", parts[i].name}, {"median_ms", t.median_ms}, {"noise", t.noise}, {"samples", t.samples}};
-      if (parts[i].bytes > 0) {
-        const double gbps = parts[i].bytes / (t.median_ms * 1e-3) / 1e9;
-        j["bytes"] = parts[i].bytes;
-        j["gbps"] = gbps;
-        if (copy_gbps_ > 0) j["pct_of_copy"] = 100.0 * gbps / copy_gbps_;
-      }
-      out.push_back(j);
-    }
-    return out;
-  }
-
-  Buffers buffers(void* workspace) {
-    return Buffers{buf_.x.as<float>(), buf_.w.as<float>(), p_.bias ? buf_.b.as<float>() : nullptr,
-                   buf_.y.as<float>(), workspace};
-  }
-  LaunchEnv env() { return LaunchEnv{dev_, cudnn_.get(), stream_.get()}; }
-  cudaStream_t stream() const { return stream_.get(); }
-
- private:
-  const Problem& p_;
-  const DeviceInfo& dev_;
-  const SweepOptions& o_;
-  Stream stream_;
-  CudnnHandle cudnn_;
-  ProblemBuffers buf_;
-  GpuReference ref_;
-  Timer timer_;
-  double copy_gbps_ = 0;
-};
-
 using CompileFutures = std::vector<std::future<CompiledKernel>>;
 
 std::string fmt(double v, int prec) {
@@ -242,7 +137,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
       << fmt(p.min_bytes() / 1e9, 3) << " GB minimal traffic; " << jobs.size() << " configurations, timer "
       << (o.timer.cold ? "cold" : "hot") << "\n";
 
-  Bench bench(p, dev, o);
+  Session bench(p, dev, o.timer, o.checks);
   const json copy = bench.copy_bandwidth();
   writer.set_meta("copy_bandwidth", copy);
   log << "device-to-device copy of the output size: " << fmt(copy["gbps"].get<double>(), 0)
@@ -300,27 +195,12 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
           NvtxPhase<phase::Compile> range;
           for (auto& f : futures) compiled.push_back(f.get());  // CompileError propagates
         }
-        std::vector<LoadedLibrary> libs;
-        std::vector<LoadedKernel> kernels;
-        json kinfo = json::array();
-        double compile_ms = 0;
-        bool all_cached = true;
-        for (const auto& c : compiled) {
-          libs.emplace_back(c);
-          kernels.push_back(libs.back().kernel());
-          const LoadedKernel& k = libs.back().kernel();
-          compile_ms += c.compile_ms;
-          all_cached = all_cached && c.cache_hit;
-          kinfo.push_back({{"name", k.name}, {"source", c.spec.source}, {"arch", c.arch}, {"registers", k.registers},
-                           {"static_smem", k.static_smem}, {"local_bytes", k.local_bytes},
-                           {"compile_ms", c.compile_ms}, {"cache_hit", c.cache_hit}, {"nvrtc_log", c.log}});
-        }
-        auto inst = job.variant->instantiate(p, job.config, kernels, bench.env());
-        DeviceBuffer ws(inst->workspace_bytes());
-        Buffers b = bench.buffers(ws.get());
+        PreparedConfig prepared = bench.prepare(*job.variant, job.config, compiled);
+        Instance* inst = prepared.instance.get();
+        Buffers b = bench.buffers(prepared.workspace.get());
         rec.details.update(inst->details());
-        if (!kinfo.empty()) rec.details["kernels"] = kinfo;
-        rec.details["compile_ms"] = compile_ms;
+        if (!prepared.kernels.empty()) rec.details["kernels"] = prepared.kernels;
+        rec.details["compile_ms"] = prepared.compile_ms;
 
         rec.verdict = bench.validate(*inst, rec.precision, b, o.seed * 1000003u + uint64_t(i) + 1);
         if (!rec.verdict->pass) {
