@@ -4,7 +4,8 @@
 #   scripts/gpu-check.sh OUTDIR [tuner arguments for the seed run, default: -s random -b 24]
 # Environment: ANCHORS=path/to/pytorch_anchors.py (skipped when absent), BUILD_DIR (default build-gpu),
 #              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_SMALL=1, SKIP_ANCHORS=1, SKIP_SURVEY=1,
-#              SANITIZE='glob' (compute-sanitizer memcheck + racecheck on `small` for those variants).
+#              SANITIZE='glob' (compute-sanitizer memcheck + racecheck on `small` for those variants),
+#              BENCH=1 (Google Benchmark front end on the seed sweep's best configurations, 3 repetitions).
 set -uo pipefail
 OUTDIR=${1:?usage: scripts/gpu-check.sh OUTDIR [tuner args]}
 shift
@@ -60,6 +61,14 @@ step "tuner seed"
 [ $# -eq 0 ] && set -- -s random -b 24
 "$BUILD_DIR/tuner" -p seed -v "${SEED_VARIANTS:-*}" -o "$OUTDIR/seed.json" "$@" > "$OUTDIR/tuner-seed.log" 2>&1 || status=1
 sed -n '/^variant\/config/,$p' "$OUTDIR/tuner-seed.log" | cut -c1-170 | head -45 | tee -a "$OUTDIR/summary.txt"
+
+if [ "${BENCH:-0}" = 1 ] && [ -f "$OUTDIR/seed.json" ]; then
+  step "bench (Google Benchmark) on the best configuration of each variant"
+  "$BUILD_DIR/bench" --problem=seed --results="$OUTDIR/seed.json" --variants="${SEED_VARIANTS:-*}" \
+    --benchmark_repetitions=3 --benchmark_out="$OUTDIR/bench.json" --benchmark_out_format=json \
+    > "$OUTDIR/bench.log" 2>&1 || status=1
+  grep -E "_median|ERROR" "$OUTDIR/bench.log" | head -20
+fi
 
 if [ "${SKIP_ANCHORS:-0}" != 1 ] && [ -n "${ANCHORS:-}" ] && [ -f "$ANCHORS" ]; then
   step "PyTorch anchors (same machine, same call)"

@@ -22,6 +22,7 @@ namespace phase {
 CONVMISH_NVTX_PHASE(Compile, "compile")
 CONVMISH_NVTX_PHASE(Reference, "reference")
 CONVMISH_NVTX_PHASE(Validate, "validate")
+CONVMISH_NVTX_PHASE(Warmup, "warm-up")
 CONVMISH_NVTX_PHASE(Measure, "measure")
 CONVMISH_NVTX_PHASE(Sweep, "sweep")
 }  // namespace phase

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tuner/check.hpp"
+#include "tuner/nvtx.hpp"
 
 namespace convmish {
 
@@ -60,6 +61,7 @@ TimingStats Timer::measure(const std::function<void()>& launch, const std::funct
   launch();
   CUDA_CHECK(cudaStreamSynchronize(s_));
   double warm = 0;
+  std::optional<NvtxPhase<phase::Warmup>> warmup_range(std::in_place);
   for (int i = 0; i < settings_.warmup_min || warm < settings_.warmup_ms; ++i) {
     prepare();
     start.record(s_);
@@ -70,6 +72,7 @@ TimingStats Timer::measure(const std::function<void()>& launch, const std::funct
     if (i > 100000) break;
   }
 
+  warmup_range.reset();
   std::vector<double> samples;
   const auto clock_start = sm_clock_mhz(dev_);
   const auto t0 = clock::now();
