@@ -1,5 +1,8 @@
 #include "tuner/results.hpp"
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -121,11 +124,42 @@ json best_of(const std::vector<Record>& records) {
   return out;
 }
 
-ResultsWriter::ResultsWriter(fs::path path, json meta) : path_(std::move(path)), meta_(std::move(meta)) { write(); }
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void append_line(std::FILE* f, const json& j) {
+  const std::string line = j.dump() + "\n";
+  if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fflush(f) != 0 || ::fsync(fileno(f)) != 0)
+    throw UsageError("cannot append to the journal: " + std::string(std::strerror(errno)));
+}
+}  // namespace
+
+fs::path journal_path(const fs::path& results_path) { return results_path.string() + ".journal"; }
+
+ResultsWriter::ResultsWriter(fs::path path, json meta, double rewrite_interval_s)
+    : path_(std::move(path)), meta_(std::move(meta)), interval_s_(rewrite_interval_s) {
+  if (path_.empty()) return;
+  if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
+  journal_ = std::fopen(journal_path(path_).c_str(), "w");
+  if (!journal_) throw UsageError("cannot write " + journal_path(path_).string() + ": " + std::strerror(errno));
+  append_line(journal_, {{"journal", kSchemaName}, {"schema_version", kSchemaVersion}, {"meta", meta_}});
+  write();
+}
+
+ResultsWriter::~ResultsWriter() {
+  try {
+    write();
+  } catch (...) {  // a destructor must not throw; the journal holds every record anyway
+  }
+  if (journal_) std::fclose(journal_);
+}
 
 void ResultsWriter::add(const Record& r) {
   records_.push_back(r);
-  write();
+  if (journal_) append_line(journal_, json(r));
+  if (now_s() - last_write_s_ >= interval_s_) write();
 }
 
 void ResultsWriter::set_meta(const std::string& key, json value) {
@@ -133,14 +167,16 @@ void ResultsWriter::set_meta(const std::string& key, json value) {
   write();
 }
 
+void ResultsWriter::flush() { write(); }
+
 json ResultsWriter::document() const {
   return {{"schema", kSchemaName}, {"schema_version", kSchemaVersion}, {"meta", meta_},
           {"records", records_},   {"best", best_of(records_)}};
 }
 
-void ResultsWriter::write() const {
+void ResultsWriter::write() {
   if (path_.empty()) return;
-  if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
+  last_write_s_ = now_s();
   const fs::path tmp = path_.string() + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream f(tmp);
@@ -149,6 +185,26 @@ void ResultsWriter::write() const {
     if (!f) throw UsageError("failed writing " + tmp.string());
   }
   fs::rename(tmp, path_);  // atomic: readers see the old or the new file, never half of one
+}
+
+ResultsFile read_journal(const fs::path& path) {
+  std::ifstream f(path);
+  if (!f) throw UsageError(path.string() + ": cannot open");
+  std::string line;
+  ResultsFile out;
+  json header;
+  if (!std::getline(f, line) || !json::accept(line) || (header = json::parse(line)).value("journal", "") != kSchemaName ||
+      header.value("schema_version", -1) != kSchemaVersion)
+    throw UsageError(path.string() + ": not a convmish journal of schema version " + std::to_string(kSchemaVersion));
+  out.meta = header.at("meta");
+  while (std::getline(f, line)) {
+    if (!json::accept(line)) continue;  // the line being written when the process died
+    try {
+      out.records.push_back(json::parse(line).get<Record>());
+    } catch (const std::exception&) {
+    }
+  }
+  return out;
 }
 
 ResultsFile read_results(const fs::path& path) {

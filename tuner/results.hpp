@@ -2,6 +2,7 @@
 // tried, whatever happened to it; the file is rewritten atomically after every record, so a crash keeps all
 // finished records.
 #pragma once
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -55,28 +56,47 @@ void from_json(const nlohmann::json& j, Record& r);
 // The "best" block: fastest ok record per variant and overall, by median.
 nlohmann::json best_of(const std::vector<Record>& records);
 
+struct ResultsFile {
+  nlohmann::json meta;
+  std::vector<Record> records;
+};
+// Reads a results file; throws UsageError with the reason (not JSON, wrong schema or version, missing fields).
+ResultsFile read_results(const std::filesystem::path& path);
+
+// Writes a results file and its journal. Every record is appended to the journal ("<path>.journal", JSON Lines:
+// a header line with the metadata, then one record a line) and flushed to disk as it is added, so a crash or
+// kill -9 loses at most the configuration in flight. The JSON document is rewritten atomically at most once per
+// `rewrite_interval_s` while records come in (rewriting it after every record made long sweeps quadratic), on
+// every set_meta, on flush() and on destruction.
 class ResultsWriter {
  public:
   // `meta` is the metadata object; an empty path writes nothing.
-  ResultsWriter(std::filesystem::path path, nlohmann::json meta);
-  void add(const Record& r);  // appends and rewrites the file
+  ResultsWriter(std::filesystem::path path, nlohmann::json meta, double rewrite_interval_s = 1.0);
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+  void add(const Record& r);
   void set_meta(const std::string& key, nlohmann::json value);
+  void flush();  // rewrite the JSON document now
   const std::vector<Record>& records() const { return records_; }
   nlohmann::json document() const;
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  void write() const;
+  void write();
   std::filesystem::path path_;
   nlohmann::json meta_;
   std::vector<Record> records_;
+  std::FILE* journal_ = nullptr;
+  double interval_s_;
+  double last_write_s_ = 0;
 };
 
-// Reads a results file; throws UsageError with the reason (not JSON, wrong schema or version, missing fields).
-struct ResultsFile {
-  nlohmann::json meta;
-  std::vector<Record> records;
-};
-ResultsFile read_results(const std::filesystem::path& path);
+std::filesystem::path journal_path(const std::filesystem::path& results_path);
+// Reads a journal; a truncated or garbled line (a process killed while writing it) is skipped. Throws UsageError
+// when the file is missing or its header is not a convmish journal of this schema version.
+ResultsFile read_journal(const std::filesystem::path& path);
+
+
 
 }  // namespace convmish

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <algorithm>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <iomanip>
 #include <random>
@@ -61,6 +63,25 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
       jobs.push_back(std::move(j));
     }
   return jobs;
+}
+
+std::string job_key(const std::string& record_name, int round) { return record_name + "#" + std::to_string(round); }
+
+std::map<std::string, Record> resumable_records(const std::filesystem::path& out, const Problem& p,
+                                                const std::string& device_name) {
+  std::map<std::string, Record> prev;
+  if (out.empty() || !std::filesystem::exists(journal_path(out))) return prev;
+  const ResultsFile j = read_journal(journal_path(out));
+  auto refuse = [&](const std::string& what) {
+    throw UsageError("--resume: " + journal_path(out).string() + " was written for " + what +
+                     "; choose another --out or remove the journal");
+  };
+  if (!(j.meta.at("problem").get<Problem>() == p)) refuse("another problem (" + j.meta["problem"].value("shape", "?") + ")");
+  if (j.meta.at("device").value("name", "") != device_name) refuse("another GPU (" + j.meta["device"].value("name", "?") + ")");
+  if (j.meta.value("suite_version", "") != std::string(CONVMISH_VERSION))
+    refuse("suite version " + j.meta.value("suite_version", "?"));
+  for (const Record& r : j.records) prev[job_key(r.name(), r.details.value("round", 0))] = r;
+  return prev;
 }
 
 json run_metadata() {
@@ -129,7 +150,17 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   for (const auto& t : all_tolerances())
     meta["tolerances"].push_back({{"precision", t.precision}, {"rel_l2", t.rel_l2}, {"atol", t.atol},
                                   {"rtol", t.rtol}, {"why", t.why}});
+  const auto previous = o.resume ? resumable_records(o.out, p, dev.name) : std::map<std::string, Record>{};
+  std::vector<const Record*> resumed(jobs.size(), nullptr);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const std::string c = config_string(jobs[i].config);
+    const std::string name = jobs[i].variant->id() + (c.empty() ? "" : "/" + c);
+    if (auto it = previous.find(job_key(name, jobs[i].round)); it != previous.end()) resumed[i] = &it->second;
+  }
   ResultsWriter writer(o.out, meta);
+  if (!previous.empty())
+    log << "resuming: " << std::count_if(resumed.begin(), resumed.end(), [](auto r) { return r != nullptr; })
+        << " of " << jobs.size() << " configurations are already in " << journal_path(o.out).string() << "\n";
 
   log << "convmish " << CONVMISH_VERSION << " (" << CONVMISH_GIT_COMMIT << ") on " << dev.name << " ("
       << dev.arch() << ", " << dev.sm_count << " SMs, L2 " << (dev.l2_bytes >> 20) << " MiB)\n"
@@ -155,7 +186,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
       const Job& j = jobs[next_compile];
       CompileFutures fs;
       support[next_compile] = j.variant->supports(p, j.config, dev);
-      if (support[next_compile].ok)
+      if (support[next_compile].ok && !resumed[next_compile])
         for (const auto& spec : j.variant->kernels(p, j.config)) fs.push_back(compiler.compile_async(spec));
       pending.push_back(std::move(fs));
     }
@@ -168,6 +199,15 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     CompileFutures futures = std::move(pending.front());
     pending.pop_front();
     const Job& job = jobs[i];
+    if (resumed[i]) {  // measured by an earlier run of this sweep: keep it as it was
+      Record rec = *resumed[i];
+      rec.id = int(i);
+      if (job.is_baseline && rec.status == Status::kOk && rec.timing) baseline_ms = rec.timing->median_ms;
+      log << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << rec.name() << "  " << to_string(rec.status)
+          << " (resumed)" << std::endl;
+      writer.add(rec);
+      continue;
+    }
 
     Record rec;
     rec.id = int(i);

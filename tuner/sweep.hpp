@@ -3,6 +3,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -23,6 +24,7 @@ struct SweepOptions {
   uint64_t seed = 0;                    // inputs and random strategy
   int checks = 1;                       // validations on independent fresh inputs per configuration
   int repeat = 1;                       // rounds over the whole plan (independent measurements for `compare`)
+  bool resume = false;                  // keep the records of out's journal for the same problem/device/suite
   bool baseline = true;                 // time cudnn.eager/tf32:1 first and quote speedups against it
   TimerSettings timer;
   std::filesystem::path out;            // JSON report ("" : none)
@@ -45,6 +47,12 @@ struct Job {
 // Plans the jobs (baseline first), checking every explicit configuration against its space; with repeat > 1 the
 // same plan runs that many rounds one after the other, so each round is an independent measurement.
 std::vector<Job> plan_jobs(const SweepOptions& o);
+
+// The records of `out`'s journal, keyed by job_key, when it was written for the same problem, device model and
+// suite version; throws UsageError naming the mismatch otherwise. No journal: nothing to resume.
+std::map<std::string, Record> resumable_records(const std::filesystem::path& out, const Problem& p,
+                                                const std::string& device_name);
+std::string job_key(const std::string& record_name, int round);
 
 // Runs the sweep on the GPU; progress lines go to `log`. Throws NoGpuError without a GPU, UsageError for bad
 // options. Returns every record (also written to o.out as they finish).

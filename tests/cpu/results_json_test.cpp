@@ -5,7 +5,9 @@
 #include <fstream>
 
 #include "tuner/check.hpp"
+#include "tuner/problem.hpp"
 #include "tuner/results.hpp"
+#include "tuner/sweep.hpp"
 #include "tuner/timer.hpp"
 
 using namespace convmish;
@@ -59,22 +61,47 @@ TEST(ResultsJson, RecordRoundTrips) {
 TEST(ResultsJson, WriterKeepsEveryRecordOnDiskAsItGoes) {
   const fs::path path = temp_file("writer.json");
   fs::remove(path);
-  ResultsWriter w(path, {{"suite", "convmish"}});
-  Record a = sample_record();
-  w.add(a);
-  Record b = sample_record();
-  b.id = 4;
-  b.status = Status::kIncorrect;
-  b.timing.reset();
-  w.add(b);
-  // Read back what is on disk now, as a crash at this point would leave it.
+  {
+    ResultsWriter w(path, {{"suite", "convmish"}}, 3600.0);  // no timed rewrite during the test
+    Record a = sample_record();
+    w.add(a);
+    Record b = sample_record();
+    b.id = 4;
+    b.status = Status::kIncorrect;
+    b.timing.reset();
+    w.add(b);
+    // What is on disk now, as a crash at this point would leave it: the journal has both records.
+    const ResultsFile j = read_journal(journal_path(path));
+    ASSERT_EQ(j.records.size(), 2u);
+    EXPECT_EQ(j.records[1].status, Status::kIncorrect);
+    EXPECT_EQ(j.meta["suite"], "convmish");
+    EXPECT_EQ(read_results(path).records.size(), 0u);  // the document was written at the start only
+    w.flush();
+    EXPECT_EQ(read_results(path).records.size(), 2u);
+    w.add(a);
+  }  // destruction rewrites the document
   const ResultsFile f = read_results(path);
-  ASSERT_EQ(f.records.size(), 2u);
-  EXPECT_EQ(f.records[1].status, Status::kIncorrect);
+  ASSERT_EQ(f.records.size(), 3u);
   const auto doc = nlohmann::json::parse(std::ifstream(path));
   EXPECT_EQ(doc["best"]["overall"]["id"], 3);
   EXPECT_EQ(doc["schema_version"], kSchemaVersion);
   fs::remove(path);
+  fs::remove(journal_path(path));
+}
+
+TEST(ResultsJson, JournalSurvivesATruncatedLastLineAndRejectsForeignFiles) {
+  const fs::path path = temp_file("journal.json");
+  {
+    ResultsWriter w(path, {{"suite", "convmish"}});
+    w.add(sample_record());
+  }
+  std::ofstream(journal_path(path), std::ios::app) << "{\"id\": 9, \"variant\": \"fused.na";  // killed mid-write
+  EXPECT_EQ(read_journal(journal_path(path)).records.size(), 1u);
+  std::ofstream(journal_path(path)) << "{\"something\": \"else\"}\n";
+  EXPECT_THROW(read_journal(journal_path(path)), UsageError);
+  EXPECT_THROW(read_journal(temp_file("no_such.journal")), UsageError);
+  fs::remove(path);
+  fs::remove(journal_path(path));
 }
 
 TEST(ResultsJson, ReadRejectsMalformedTruncatedAndWrongVersion) {
@@ -109,4 +136,26 @@ TEST(TimingStats, SummaryOfKnownSamples) {
   EXPECT_NEAR(t.rel_stddev, 1.5811388300841898 / 3, 1e-12);
   EXPECT_NEAR(t.noise, 1.5811388300841898 / 3 / std::sqrt(5.0), 1e-12);
   EXPECT_EQ(t.samples_ms.front(), 4);  // raw samples keep their order
+}
+
+TEST(Resume, KeepsTheJournalOfTheSameSweepAndRefusesAnother) {
+  const fs::path path = temp_file("resume.json");
+  fs::remove(journal_path(path));
+  const Problem p = parse_problem("small");
+  EXPECT_TRUE(resumable_records(path, p, "GPU").empty());  // no journal: nothing to resume
+  {
+    ResultsWriter w(path, {{"problem", p}, {"device", {{"name", "GPU"}}}, {"suite_version", CONVMISH_VERSION}});
+    Record r = sample_record();
+    w.add(r);
+    r.details["round"] = 1;
+    w.add(r);
+  }
+  const auto prev = resumable_records(path, p, "GPU");
+  ASSERT_EQ(prev.size(), 2u);
+  EXPECT_TRUE(prev.count(job_key("fused.naive/block:128", 0)));
+  EXPECT_TRUE(prev.count(job_key("fused.naive/block:128", 1)));
+  EXPECT_THROW(resumable_records(path, p, "Another GPU"), UsageError);
+  EXPECT_THROW(resumable_records(path, parse_problem("seed"), "GPU"), UsageError);
+  fs::remove(path);
+  fs::remove(journal_path(path));
 }

@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   app.add_flag("--hot", hot, "time with a warm L2 (default: flush >= L2 before each sample)");
   app.add_option("--checks", o.checks, "validations per configuration, each on fresh random inputs")
       ->capture_default_str()->check(CLI::Range(1, 100));
+  app.add_flag("--resume", o.resume,
+               "keep the configurations already in --out's journal (same problem, GPU model and suite version)");
   app.add_option("--repeat", o.repeat, "run the whole plan N times (independent rounds, for compare)")
       ->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--seed", o.seed, "seed of the random inputs and of the random strategy")->capture_default_str();
