@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs, if any is missing (needs root or sudo, and the Debian mirror).
+# Installs the Debian packages the build needs, when something is missing (needs root or sudo, and the Debian
+# mirror). What is already there, from packages or built from source, is detected and left alone, so the script
+# also passes on machines without network that have the libraries (the GPU machine).
 # The CUDA toolkit 13 (nvcc, NVRTC, NVTX3) and cuDNN 9 are expected under /usr/local/cuda or the system folders.
 set -euo pipefail
-pkgs=(cmake ninja-build g++ nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev)
+have_header() { for d in /usr/include /usr/local/include; do [ -f "$d/$1" ] && return 0; done; return 1; }
 missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+command -v cmake >/dev/null || missing+=(cmake)
+command -v ninja >/dev/null || missing+=(ninja-build)
+command -v g++ >/dev/null || missing+=(g++)
+have_header nlohmann/json.hpp || missing+=(nlohmann-json3-dev)
+have_header CLI/CLI.hpp || missing+=(libcli11-dev)
+have_header gtest/gtest.h || missing+=(libgtest-dev)
+have_header benchmark/benchmark.h || missing+=(libbenchmark-dev)
 if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-deps: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
