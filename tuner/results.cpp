@@ -61,7 +61,7 @@ void from_json(const json& j, Verdict& v) {
   v.pass = j.at("pass");
   v.precision = j.at("precision");
   v.rel_l2 = j.at("rel_l2").is_null() ? INFINITY : j.at("rel_l2").get<double>();
-  v.max_abs = j.value("max_abs", 0.0);
+  v.max_abs = !j.contains("max_abs") ? 0.0 : j["max_abs"].is_null() ? INFINITY : j["max_abs"].get<double>();
   v.n = j.value("n", int64_t(0));
   v.over_tol = j.value("over_tol", int64_t(0));
   v.nonfinite = j.value("nonfinite", int64_t(0));
@@ -193,8 +193,9 @@ ResultsFile read_journal(const fs::path& path) {
   std::string line;
   ResultsFile out;
   json header;
-  if (!std::getline(f, line) || !json::accept(line) || (header = json::parse(line)).value("journal", "") != kSchemaName ||
-      header.value("schema_version", -1) != kSchemaVersion)
+  if (!std::getline(f, line) || !json::accept(line) || !(header = json::parse(line)).is_object() ||
+      header.value("journal", "") != kSchemaName || header.value("schema_version", -1) != kSchemaVersion ||
+      !header.contains("meta"))
     throw UsageError(path.string() + ": not a convmish journal of schema version " + std::to_string(kSchemaVersion));
   out.meta = header.at("meta");
   while (std::getline(f, line)) {

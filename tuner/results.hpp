@@ -1,6 +1,6 @@
 // Result records and the versioned JSON report (schema: results/README.md). One record per configuration
-// tried, whatever happened to it; the file is rewritten atomically after every record, so a crash keeps all
-// finished records.
+// tried, whatever happened to it; each is appended to a journal as it finishes, so a crash keeps all finished
+// records.
 #pragma once
 #include <cstdio>
 #include <filesystem>

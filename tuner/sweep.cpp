@@ -68,7 +68,8 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
 std::string job_key(const std::string& record_name, int round) { return record_name + "#" + std::to_string(round); }
 
 std::map<std::string, Record> resumable_records(const std::filesystem::path& out, const Problem& p,
-                                                const std::string& device_name) {
+                                                const std::string& device_name, const TimerSettings& timer,
+                                                int checks) {
   std::map<std::string, Record> prev;
   if (out.empty() || !std::filesystem::exists(journal_path(out))) return prev;
   const ResultsFile j = read_journal(journal_path(out));
@@ -76,11 +77,22 @@ std::map<std::string, Record> resumable_records(const std::filesystem::path& out
     throw UsageError("--resume: " + journal_path(out).string() + " was written for " + what +
                      "; choose another --out or remove the journal");
   };
-  if (!(j.meta.at("problem").get<Problem>() == p)) refuse("another problem (" + j.meta["problem"].value("shape", "?") + ")");
-  if (j.meta.at("device").value("name", "") != device_name) refuse("another GPU (" + j.meta["device"].value("name", "?") + ")");
-  if (j.meta.value("suite_version", "") != std::string(CONVMISH_VERSION))
-    refuse("suite version " + j.meta.value("suite_version", "?"));
-  for (const Record& r : j.records) prev[job_key(r.name(), r.details.value("round", 0))] = r;
+  try {
+    const Problem jp = j.meta.at("problem").get<Problem>();
+    if (!(jp == p) || jp.seed != p.seed) refuse("another problem or input seed (" + jp.shape_string() + ")");
+    if (j.meta.at("device").at("name").get<std::string>() != device_name)
+      refuse("another GPU (" + j.meta["device"]["name"].get<std::string>() + ")");
+    if (j.meta.at("suite_version").get<std::string>() != CONVMISH_VERSION ||
+        j.meta.at("git_commit").get<std::string>() != CONVMISH_GIT_COMMIT)
+      refuse("another build (" + j.meta["git_commit"].get<std::string>() + ")");
+    if (j.meta.at("timer") != json(timer) || j.meta.at("checks_per_config").get<int>() != checks)
+      refuse("other timer or validation settings");
+  } catch (const json::exception& e) {
+    refuse(std::string("a file whose metadata is incomplete (") + e.what() + ")");
+  }
+  for (const Record& r : j.records)
+    if (r.variant != kBaselineVariant || r.params != baseline_config())  // the baseline is always timed afresh
+      prev[job_key(r.name(), r.details.value("round", 0))] = r;
   return prev;
 }
 
@@ -150,7 +162,8 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   for (const auto& t : all_tolerances())
     meta["tolerances"].push_back({{"precision", t.precision}, {"rel_l2", t.rel_l2}, {"atol", t.atol},
                                   {"rtol", t.rtol}, {"why", t.why}});
-  const auto previous = o.resume ? resumable_records(o.out, p, dev.name) : std::map<std::string, Record>{};
+  const auto previous =
+      o.resume ? resumable_records(o.out, p, dev.name, o.timer, o.checks) : std::map<std::string, Record>{};
   std::vector<const Record*> resumed(jobs.size(), nullptr);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const std::string c = config_string(jobs[i].config);
@@ -158,9 +171,17 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     if (auto it = previous.find(job_key(name, jobs[i].round)); it != previous.end()) resumed[i] = &it->second;
   }
   ResultsWriter writer(o.out, meta);
+  // The writer has just started a new journal: put the kept records back first, before anything can fail.
+  for (size_t i = 0; i < jobs.size(); ++i)
+    if (resumed[i]) {
+      Record rec = *resumed[i];
+      rec.id = int(i);
+      writer.add(rec);
+    }
+  writer.flush();
   if (!previous.empty())
     log << "resuming: " << std::count_if(resumed.begin(), resumed.end(), [](auto r) { return r != nullptr; })
-        << " of " << jobs.size() << " configurations are already in " << journal_path(o.out).string() << "\n";
+        << " of " << jobs.size() << " configurations kept from the journal of " << o.out.string() << "\n";
 
   log << "convmish " << CONVMISH_VERSION << " (" << CONVMISH_GIT_COMMIT << ") on " << dev.name << " ("
       << dev.arch() << ", " << dev.sm_count << " SMs, L2 " << (dev.l2_bytes >> 20) << " MiB)\n"
@@ -199,13 +220,9 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     CompileFutures futures = std::move(pending.front());
     pending.pop_front();
     const Job& job = jobs[i];
-    if (resumed[i]) {  // measured by an earlier run of this sweep: keep it as it was
-      Record rec = *resumed[i];
-      rec.id = int(i);
-      if (job.is_baseline && rec.status == Status::kOk && rec.timing) baseline_ms = rec.timing->median_ms;
-      log << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << rec.name() << "  " << to_string(rec.status)
-          << " (resumed)" << std::endl;
-      writer.add(rec);
+    if (resumed[i]) {  // measured by an earlier run of this sweep, already in the writer
+      log << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << resumed[i]->name() << "  "
+          << to_string(resumed[i]->status) << " (kept from the journal)" << std::endl;
       continue;
     }
 
@@ -215,7 +232,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     rec.params = job.config;
     rec.precision = job.variant->precision(job.config);
     if (o.repeat > 1) rec.details["round"] = job.round;
-    if (o.time_budget_s && !job.is_baseline &&
+    if (o.time_budget_s && !(job.is_baseline && job.round == 0) &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() > *o.time_budget_s) {
       ++skipped_for_time;
       for (auto& f : futures) f.wait();

@@ -48,10 +48,13 @@ struct Job {
 // same plan runs that many rounds one after the other, so each round is an independent measurement.
 std::vector<Job> plan_jobs(const SweepOptions& o);
 
-// The records of `out`'s journal, keyed by job_key, when it was written for the same problem, device model and
-// suite version; throws UsageError naming the mismatch otherwise. No journal: nothing to resume.
+// The records of `out`'s journal, keyed by job_key, when it was written for the same problem and input seed,
+// device model, build (suite version and commit), timer settings and checks; throws UsageError naming the
+// mismatch otherwise. The baseline is never kept: speedups are quoted against a baseline of the same run.
+// No journal: nothing to resume.
 std::map<std::string, Record> resumable_records(const std::filesystem::path& out, const Problem& p,
-                                                const std::string& device_name);
+                                                const std::string& device_name, const TimerSettings& timer,
+                                                int checks);
 std::string job_key(const std::string& record_name, int round);
 
 // Runs the sweep on the GPU; progress lines go to `log`. Throws NoGpuError without a GPU, UsageError for bad

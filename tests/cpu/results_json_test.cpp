@@ -142,20 +142,40 @@ TEST(Resume, KeepsTheJournalOfTheSameSweepAndRefusesAnother) {
   const fs::path path = temp_file("resume.json");
   fs::remove(journal_path(path));
   const Problem p = parse_problem("small");
-  EXPECT_TRUE(resumable_records(path, p, "GPU").empty());  // no journal: nothing to resume
+  const TimerSettings timer;
+  EXPECT_TRUE(resumable_records(path, p, "GPU", timer, 1).empty());  // no journal: nothing to resume
   {
-    ResultsWriter w(path, {{"problem", p}, {"device", {{"name", "GPU"}}}, {"suite_version", CONVMISH_VERSION}});
+    nlohmann::json meta = {{"problem", p},           {"device", {{"name", "GPU"}}}, {"suite_version", CONVMISH_VERSION},
+                           {"git_commit", CONVMISH_GIT_COMMIT}, {"timer", timer},          {"checks_per_config", 1}};
+    ResultsWriter w(path, meta);
     Record r = sample_record();
     w.add(r);
     r.details["round"] = 1;
     w.add(r);
+    Record base = sample_record();
+    base.variant = "cudnn.eager";
+    base.params = {{"tf32", 1}};
+    w.add(base);
   }
-  const auto prev = resumable_records(path, p, "GPU");
-  ASSERT_EQ(prev.size(), 2u);
+  const auto prev = resumable_records(path, p, "GPU", timer, 1);
+  ASSERT_EQ(prev.size(), 2u);  // the baseline is timed afresh, never kept
   EXPECT_TRUE(prev.count(job_key("fused.naive/block:128", 0)));
   EXPECT_TRUE(prev.count(job_key("fused.naive/block:128", 1)));
-  EXPECT_THROW(resumable_records(path, p, "Another GPU"), UsageError);
-  EXPECT_THROW(resumable_records(path, parse_problem("seed"), "GPU"), UsageError);
+  EXPECT_THROW(resumable_records(path, p, "Another GPU", timer, 1), UsageError);
+  EXPECT_THROW(resumable_records(path, parse_problem("seed"), "GPU", timer, 1), UsageError);
+  TimerSettings hot = timer;
+  hot.cold = false;
+  EXPECT_THROW(resumable_records(path, p, "GPU", hot, 1), UsageError);
+  EXPECT_THROW(resumable_records(path, p, "GPU", timer, 3), UsageError);
   fs::remove(path);
   fs::remove(journal_path(path));
+}
+
+TEST(ResultsJson, NonFiniteErrorsRoundTripAsNull) {
+  Record r = sample_record();
+  r.verdict->max_abs = INFINITY;
+  r.verdict->rel_l2 = NAN;
+  const Record back = nlohmann::json::parse(nlohmann::json(r).dump()).get<Record>();
+  EXPECT_TRUE(std::isinf(back.verdict->max_abs));
+  EXPECT_TRUE(std::isinf(back.verdict->rel_l2));
 }

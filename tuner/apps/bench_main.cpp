@@ -1,6 +1,6 @@
 // bench: the suite on Google Benchmark. One benchmark per variant and configuration, named
 // "variant/param:value/...": each variant's best configuration from a results JSON (--results), else its default.
-// Every configuration is validated first (a failing one is skipped with the verdict); each iteration is timed with
+// Every configuration is validated first (a failing one is skipped with the verdict, and bench exits 1); each iteration is timed with
 // CUDA events on the variant's stream, after the same L2 flush as the tuner (--hot: none), as manual time. Counters:
 // TFLOP/s, GB/s and median_ms of the iterations, rel_l2 of the validation. CPU micro-benchmarks of host-side
 // pieces (the float64 reference, JSON writing of a sweep) are always registered. Google Benchmark's own flags
@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <random>
+#include <unistd.h>
 
 #include "tuner/check.hpp"
 #include "tuner/device.hpp"
@@ -55,21 +56,27 @@ struct Gpu {
   std::unique_ptr<Compiler> compiler;
 };
 Gpu* g_gpu = nullptr;
+int g_skipped = 0;  // GPU benchmarks that could not run: bench then exits 1
+
+void skip(benchmark::State& st, const std::string& why) {
+  ++g_skipped;
+  st.SkipWithError(why.c_str());
+}
 
 void run_gpu(benchmark::State& st, const Variant* v, const Config& c) {
   Gpu& g = *g_gpu;
-  if (!g.session) {
-    g.session = std::make_unique<Session>(g.problem, g.device, g.timer, 1);
-    g.compiler = std::make_unique<Compiler>(g.device.cc_major, g.device.cc_minor, Compiler::default_cache_dir());
-  }
   try {
-    if (const Support s = v->supports(g.problem, c, g.device); !s.ok) return st.SkipWithError(("unsupported: " + s.reason).c_str());
+    if (!g.session) {
+      g.session = std::make_unique<Session>(g.problem, g.device, g.timer, 1);
+      g.compiler = std::make_unique<Compiler>(g.device.cc_major, g.device.cc_minor, Compiler::default_cache_dir());
+    }
+    if (const Support s = v->supports(g.problem, c, g.device); !s.ok) return skip(st, "unsupported: " + s.reason);
     std::vector<CompiledKernel> compiled;
     for (const auto& spec : v->kernels(g.problem, c)) compiled.push_back(g.compiler->compile(spec));
     PreparedConfig prep = g.session->prepare(*v, c, compiled);
     Buffers b = g.session->buffers(prep.workspace.get());
     const Verdict verdict = g.session->validate(*prep.instance, v->precision(c), b, 1);
-    if (!verdict.pass) return st.SkipWithError(("incorrect: " + verdict.summary()).c_str());
+    if (!verdict.pass) return skip(st, "incorrect: " + verdict.summary());
     const cudaStream_t s = g.session->stream();
     Event start, stop;
     prep.instance->launch(b, s);  // untimed first launch
@@ -91,15 +98,17 @@ void run_gpu(benchmark::State& st, const Variant* v, const Config& c) {
     st.counters["rel_l2"] = verdict.rel_l2;
   } catch (const std::exception& e) {
     cudaGetLastError();
-    st.SkipWithError(e.what());
+    skip(st, e.what());
   }
 }
 
 // Each variant's best configuration in `results` (when it has one), else its default.
-std::vector<std::pair<const Variant*, Config>> pick_configs(const Options& o) {
+std::vector<std::pair<const Variant*, Config>> pick_configs(const Options& o, const Problem& gpu_problem) {
   std::map<std::string, Config> best;
   if (!o.results.empty()) {
     const ResultsFile f = read_results(o.results);
+    if (!(f.meta.value("problem", nlohmann::json::object()).value("shape", "") == gpu_problem.shape_string()))
+      throw UsageError(o.results + " was measured on another problem than " + gpu_problem.shape_string());
     std::map<std::string, double> best_ms;
     for (const Record& r : f.records)
       if (r.status == Status::kOk && r.timing && (!best_ms.count(r.variant) || r.timing->median_ms < best_ms[r.variant])) {
@@ -125,9 +134,11 @@ void BM_CpuReference(benchmark::State& st) {
 }
 BENCHMARK(BM_CpuReference)->Unit(benchmark::kMillisecond);
 
-// A sweep of N records written as the tuner writes them: the whole file rewritten after every record.
+// A sweep of N records written as the tuner writes them: each appended to the journal (flushed to disk), the
+// document rewritten at most once a second and at the end.
 void BM_JsonWriteSweep(benchmark::State& st) {
-  const auto path = std::filesystem::temp_directory_path() / "convmish_bench_sweep.json";
+  const auto path =
+      std::filesystem::temp_directory_path() / ("convmish_bench_sweep_" + std::to_string(::getpid()) + ".json");
   Record r;
   r.variant = "fused.igemm_tf32";
   r.params = {{"th", 4}, {"tw", 32}, {"bn", 128}};
@@ -141,6 +152,7 @@ void BM_JsonWriteSweep(benchmark::State& st) {
     }
   }
   std::filesystem::remove(path);
+  std::filesystem::remove(journal_path(path));
 }
 BENCHMARK(BM_JsonWriteSweep)->Arg(50)->Arg(200)->Unit(benchmark::kMillisecond);
 
@@ -159,7 +171,7 @@ int main(int argc, char** argv) {
     } else {
       gpu.device = probe_device(0);
       g_gpu = &gpu;
-      for (const auto& [v, c] : pick_configs(o)) {
+      for (const auto& [v, c] : pick_configs(o, gpu.problem)) {
         const std::string name = v->id() + "/" + config_string(c);
         benchmark::RegisterBenchmark(name.c_str(), [v = v, c = c](benchmark::State& st) { run_gpu(st, v, c); })
             ->UseManualTime()
@@ -175,5 +187,6 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   g_gpu = nullptr;
-  return 0;
+  if (g_skipped) std::cerr << "bench: " << g_skipped << " GPU benchmark(s) could not run (see their errors)\n";
+  return g_skipped ? 1 : 0;
 }

@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   app.add_option("-b,--budget", budget, "configurations per variant: random draws the default plus N-1 (default 16); exhaustive stops after N");
   app.add_option("-t,--time", time_budget, "start no new configuration after S seconds");
   app.add_option("-c,--config", config_spec, "only this configuration, e.g. 'block:128'");
-  app.add_option("-o,--out", out, "JSON report, rewritten after every configuration")->capture_default_str();
+  app.add_option("-o,--out", out, "JSON report (each record also goes to FILE.journal as it finishes)")->capture_default_str();
   app.add_flag("--hot", hot, "time with a warm L2 (default: flush >= L2 before each sample)");
   app.add_option("--checks", o.checks, "validations per configuration, each on fresh random inputs")
       ->capture_default_str()->check(CLI::Range(1, 100));
