@@ -66,9 +66,9 @@ CudnnConv::CudnnConv(cudnnHandle_t h, const Problem& p, ConvMath math,
       // Results come sorted by time. With FMA math only FMA kernels are acceptable, and no FFT algorithm: their
       // error is not fp32-class (relative L2 2.1e-4 measured on a 5x5 filter, H100, 2026-11-25).
       if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-      if (math == ConvMath::kFma && (perf[i].mathType != CUDNN_FMA_MATH || perf[i].algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT ||
-                                     perf[i].algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING))
-        continue;
+      const bool fft = perf[i].algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT ||
+                       perf[i].algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING;
+      if (math == ConvMath::kFma && (perf[i].mathType != CUDNN_FMA_MATH || fft)) continue;
       algo_ = perf[i].algo;
       math_ = perf[i].mathType;
       find_ms_ = perf[i].time;

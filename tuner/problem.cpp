@@ -73,7 +73,8 @@ Problem parse_problem(const std::string& spec) {
       }
     }
     if (v.size() < 6 || v.size() > 9)
-      throw UsageError("problem '" + spec + "': expected a preset (seed, small, kb_v0) or N,C,H,W,K,R[,S[,stride[,pad]]]");
+      throw UsageError("problem '" + spec +
+                       "': expected a preset (seed, small, kb_v0) or N,C,H,W,K,R[,S[,stride[,pad]]]");
     p.name = "custom";
     p.N = v[0], p.C = v[1], p.H = v[2], p.W = v[3], p.K = v[4], p.R = v[5];
     p.S = v.size() > 6 ? v[6] : v[5];

@@ -44,10 +44,12 @@ std::string Verdict::summary() const {
   return s.str();
 }
 
-std::string Record::name() const {
+std::string record_name(const std::string& variant, const Config& params) {
   const std::string c = config_string(params);
   return c.empty() ? variant : variant + "/" + c;
 }
+
+std::string Record::name() const { return record_name(variant, params); }
 
 void to_json(json& j, const Verdict& v) {
   j = {{"pass", v.pass},           {"precision", v.precision}, {"rel_l2", v.rel_l2},

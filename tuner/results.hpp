@@ -48,6 +48,9 @@ struct Record {
   std::string name() const;          // "variant/param:value/..." (the NVTX range name too)
 };
 
+// "variant/param:value/..." (just the variant for an empty configuration).
+std::string record_name(const std::string& variant, const Config& params);
+
 void to_json(nlohmann::json& j, const Verdict& v);
 void from_json(const nlohmann::json& j, Verdict& v);
 void to_json(nlohmann::json& j, const Record& r);

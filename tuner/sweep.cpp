@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -166,9 +166,8 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
       o.resume ? resumable_records(o.out, p, dev.name, o.timer, o.checks) : std::map<std::string, Record>{};
   std::vector<const Record*> resumed(jobs.size(), nullptr);
   for (size_t i = 0; i < jobs.size(); ++i) {
-    const std::string c = config_string(jobs[i].config);
-    const std::string name = jobs[i].variant->id() + (c.empty() ? "" : "/" + c);
-    if (auto it = previous.find(job_key(name, jobs[i].round)); it != previous.end()) resumed[i] = &it->second;
+    const auto it = previous.find(job_key(record_name(jobs[i].variant->id(), jobs[i].config), jobs[i].round));
+    if (it != previous.end()) resumed[i] = &it->second;
   }
   ResultsWriter writer(o.out, meta);
   // The writer has just started a new journal: put the kept records back first, before anything can fail.
@@ -294,12 +293,13 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     cudaGetLastError();  // clear a non-sticky error so the next configuration starts clean
 
     std::ostringstream line;
-    line << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << std::left << std::setw(std::max<int>(44, int(rec.name().size()) + 1)) << rec.name()
-         << std::right << " " << std::setw(13) << to_string(rec.status);
+    const int name_width = std::max<int>(44, int(rec.name().size()) + 1);
+    line << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << std::left << std::setw(name_width)
+         << rec.name() << std::right << " " << std::setw(13) << to_string(rec.status);
     if (rec.timing)
       line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
-           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  spread " << fmt(100 * rec.timing->rel_stddev, 2) << "%"
-           << parts_note(rec);
+           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  spread " << fmt(100 * rec.timing->rel_stddev, 2)
+           << "%" << parts_note(rec);
     else if (!rec.reason.empty())
       line << "  " << rec.reason.substr(0, rec.reason.find('\n'));
     log << line.str() << std::endl;

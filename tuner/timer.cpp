@@ -61,18 +61,18 @@ TimingStats Timer::measure(const std::function<void()>& launch, const std::funct
   launch();
   CUDA_CHECK(cudaStreamSynchronize(s_));
   double warm = 0;
-  std::optional<NvtxPhase<phase::Warmup>> warmup_range(std::in_place);
-  for (int i = 0; i < settings_.warmup_min || warm < settings_.warmup_ms; ++i) {
-    prepare();
-    start.record(s_);
-    launch();
-    stop.record(s_);
-    CUDA_CHECK(cudaEventSynchronize(stop.get()));
-    warm += elapsed_ms(start, stop);
-    if (i > 100000) break;
+  {  // warm-up, as its own NVTX range
+    NvtxPhase<phase::Warmup> warmup_range;
+    for (int i = 0; i < settings_.warmup_min || warm < settings_.warmup_ms; ++i) {
+      prepare();
+      start.record(s_);
+      launch();
+      stop.record(s_);
+      CUDA_CHECK(cudaEventSynchronize(stop.get()));
+      warm += elapsed_ms(start, stop);
+      if (i > 100000) break;
+    }
   }
-
-  warmup_range.reset();
   std::vector<double> samples;
   const auto clock_start = sm_clock_mhz(dev_);
   const auto t0 = clock::now();
@@ -113,7 +113,8 @@ void to_json(nlohmann::json& j, const TimerSettings& t) {
 void to_json(nlohmann::json& j, const TimingStats& t) {
   j = {{"samples", t.samples},     {"median_ms", t.median_ms}, {"mean_ms", t.mean_ms}, {"min_ms", t.min_ms},
        {"max_ms", t.max_ms},       {"stddev_ms", t.stddev_ms}, {"q1_ms", t.q1_ms},     {"q3_ms", t.q3_ms},
-       {"noise", t.noise},         {"rel_stddev", t.rel_stddev}, {"converged", t.converged}, {"total_s", t.total_s}, {"samples_ms", t.samples_ms}};
+       {"noise", t.noise},         {"rel_stddev", t.rel_stddev}, {"converged", t.converged},
+       {"total_s", t.total_s},     {"samples_ms", t.samples_ms}};
   j["sm_clock_start_mhz"] = t.sm_clock_start_mhz ? nlohmann::json(*t.sm_clock_start_mhz) : nlohmann::json();
   j["sm_clock_end_mhz"] = t.sm_clock_end_mhz ? nlohmann::json(*t.sm_clock_end_mhz) : nlohmann::json();
 }
@@ -122,7 +123,8 @@ void from_json(const nlohmann::json& j, TimingStats& t) {
   t = summarize(j.at("samples_ms").get<std::vector<double>>());
   t.converged = j.value("converged", false);
   t.total_s = j.value("total_s", 0.0);
-  if (j.contains("sm_clock_start_mhz") && !j["sm_clock_start_mhz"].is_null()) t.sm_clock_start_mhz = j["sm_clock_start_mhz"];
+  if (j.contains("sm_clock_start_mhz") && !j["sm_clock_start_mhz"].is_null())
+    t.sm_clock_start_mhz = j["sm_clock_start_mhz"];
   if (j.contains("sm_clock_end_mhz") && !j["sm_clock_end_mhz"].is_null()) t.sm_clock_end_mhz = j["sm_clock_end_mhz"];
 }
 

@@ -1,6 +1,6 @@
-// Timing: CUDA events on the variant's stream. One untimed launch, warm-up, then samples until the relative
-// noise (relative standard error of the mean) is under a threshold after a minimum time (or a cap). Cold mode overwrites more than the L2 before each
-// sample on the same stream, with no host sync between the flush and the start event.
+// Timing: CUDA events on the variant's stream. One untimed launch, warm-up, then samples until the noise (the
+// relative standard error of the mean) is under a threshold after a minimum time (or a cap). Cold mode overwrites
+// more than the L2 before each sample on the same stream, with no host sync between the flush and the start event.
 #pragma once
 #include <functional>
 #include <optional>
@@ -21,7 +21,8 @@ struct TimerSettings {
   double max_time_s = 5.0;    // ... and stop after this long regardless
   int min_samples = 10;
   int max_samples = 100000;
-  double max_noise = 0.005;   // stop once the relative standard error of the mean is below this (after min_time_s)
+  double max_noise = 0.005;   // stop once the relative standard error of the mean is below this (after
+                              // min_time_s)
 };
 
 struct TimingStats {

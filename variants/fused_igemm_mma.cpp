@@ -73,7 +73,8 @@ class FusedIgemm : public Variant {
         .add("unroll", {0, 1}, "1: unroll the R*S taps (more registers, fewer index operations)")
         .add("form", kThreeX ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{2, 3, 1},
              "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
-    space_.require("th*tw divisible by 16*wm", [](const Config& c) { return c.at("th") * c.at("tw") % (16 * c.at("wm")) == 0; })
+    space_.require("th*tw divisible by 16*wm",
+                   [](const Config& c) { return c.at("th") * c.at("tw") % (16 * c.at("wm")) == 0; })
         .require("bn divisible by 8*wn", [](const Config& c) { return c.at("bn") % (8 * c.at("wn")) == 0; })
         .require("64 <= threads <= 512", [](const Config& c) {
           const int64_t th = c.at("wm") * c.at("wn") * 32;

@@ -1,7 +1,8 @@
 // bench: the suite on Google Benchmark. One benchmark per variant and configuration, named
 // "variant/param:value/...": each variant's best configuration from a results JSON (--results), else its default.
-// Every configuration is validated first (a failing one is skipped with the verdict, and bench exits 1); each iteration is timed with
-// CUDA events on the variant's stream, after the same L2 flush as the tuner (--hot: none), as manual time. Counters:
+// Every configuration is validated first (a failing one is skipped with the verdict, and bench exits 1); each
+// iteration is timed with CUDA events on the variant's stream, after the same L2 flush as the tuner (--hot: none),
+// as manual time. Counters:
 // TFLOP/s, GB/s and median_ms of the iterations, rel_l2 of the validation. CPU micro-benchmarks of host-side
 // pieces (the float64 reference, JSON writing of a sweep) are always registered. Google Benchmark's own flags
 // (--benchmark_filter, --benchmark_repetitions, --benchmark_format=json, ...) work unchanged.
@@ -111,7 +112,8 @@ std::vector<std::pair<const Variant*, Config>> pick_configs(const Options& o, co
       throw UsageError(o.results + " was measured on another problem than " + gpu_problem.shape_string());
     std::map<std::string, double> best_ms;
     for (const Record& r : f.records)
-      if (r.status == Status::kOk && r.timing && (!best_ms.count(r.variant) || r.timing->median_ms < best_ms[r.variant])) {
+      if (r.status == Status::kOk && r.timing &&
+          (!best_ms.count(r.variant) || r.timing->median_ms < best_ms[r.variant])) {
         best_ms[r.variant] = r.timing->median_ms;
         best[r.variant] = r.params;
       }

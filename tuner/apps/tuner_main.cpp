@@ -112,10 +112,13 @@ int main(int argc, char** argv) {
   app.add_option("-s,--strategy", o.strategy, "random (the default configuration plus draws) or exhaustive")
       ->capture_default_str()
       ->check(CLI::IsMember({"exhaustive", "random"}));
-  app.add_option("-b,--budget", budget, "configurations per variant: random draws the default plus N-1 (default 16); exhaustive stops after N");
+  app.add_option("-b,--budget", budget,
+                 "configurations per variant: random draws the default plus N-1 (default 16); exhaustive stops "
+                 "after N");
   app.add_option("-t,--time", time_budget, "start no new configuration after S seconds");
   app.add_option("-c,--config", config_spec, "only this configuration, e.g. 'block:128'");
-  app.add_option("-o,--out", out, "JSON report (each record also goes to FILE.journal as it finishes)")->capture_default_str();
+  app.add_option("-o,--out", out, "JSON report (each record also goes to FILE.journal as it finishes)")
+      ->capture_default_str();
   app.add_flag("--hot", hot, "time with a warm L2 (default: flush >= L2 before each sample)");
   app.add_option("--checks", o.checks, "validations per configuration, each on fresh random inputs")
       ->capture_default_str()->check(CLI::Range(1, 100));
@@ -165,7 +168,8 @@ int main(int argc, char** argv) {
     o.timer.cold = !hot;
     o.baseline = !no_baseline;
     o.out = out;
-    o.cache_dir = no_cache ? std::filesystem::path{} : (cache_dir.empty() ? Compiler::default_cache_dir() : std::filesystem::path(cache_dir));
+    o.cache_dir = no_cache ? std::filesystem::path{}
+                           : (cache_dir.empty() ? Compiler::default_cache_dir() : std::filesystem::path(cache_dir));
     const auto records = run_sweep(p, o, std::cout);
     print_table(records, std::cout);
     std::cout << "\nJSON report: " << out << "\n";
