@@ -1,46 +1,60 @@
-// Implicit-GEMM convolution on tensor cores (mma.sync m16n8k8 TF32; THREEX=1: error-compensated 3xTF32) fused with
-// bias + Mish. Changes from the direct kernels: a CTA stages an input patch (with halo) for CK channels and the
-// matching weights in shared memory with cp.async, STAGES deep, and runs all R*S taps from it; GEMM M = output
-// pixels (TH x TW of one image), N = BN output channels, K = channels x taps; epilogue on the accumulators.
-// Shared tiles are channel-innermost, so each thread fetches its fragment pairs (channels 2t, 2t+1) as one 8-byte
-// load. Constraints: TW % 16 == 0, CK % 8 == 0, BN % 32 == 0; weights pre-arranged as [C/CK][R*S][kpad][CK]
-// (kpad % BN == 0) by igemm_weights (same file), which the launch runs first.
+// Implicit-GEMM convolution on tensor cores (mma.sync m16n8k8 TF32; THREEX=1: error-compensated 3xTF32) fused
+// with bias + Mish. GEMM M = output pixels (TH x TW of one image per tile), N = BN output channels, K = C x R x S.
+//
+// Design (why it is shaped this way, measured on the H100):
+// - Weights stay resident: a persistent CTA owns one block of BN output channels, loads its C x R x S x BN weights
+//   into shared memory once, then walks its share of the pixel tiles. Streaming the weights with every tile made
+//   L2 -> SM traffic (weights re-read per tile) the limit.
+// - The input is read straight from NCHW with 16-byte cp.async (VEC=1, W % 4 == 0) into a per-channel patch
+//   [CK][PH][PWS] (pixels innermost, as they lie in memory), STAGES deep; the pipeline runs across tile boundaries,
+//   so the next tile's first chunks load while the current tile's epilogue runs.
+// - Fragments: A (pixels x channels) with 32-bit loads from the patch, the channel stride CSA chosen = 4 or 12
+//   (mod 16) so the 32 lanes hit 32 banks; B (channels x output channels) with one 64-bit load of a channel pair,
+//   rows XOR-swizzled (or padded) so a half warp hits 32 banks. Logical k = t holds channel 2t and k = t + 4
+//   channel 2t + 1, for A and B alike.
+// - Warp tiles of (MI*16) x (NI*8), 64 x 64 by default: 32 independent MMAs per 8-channel step and 128 bytes of
+//   shared-memory fragment traffic per MMA, under the 128 B/clk an SM delivers.
+// - Epilogue: bias + Mish on the accumulators, stores of 8 consecutive pixels per channel (full 32-byte sectors).
+// Weights are pre-arranged by igemm_weights (same file) as [K/BN][R*S][BN][CPS], exactly the shared layout.
 #include "common.cuh"
 #include "cp_async.cuh"
 #include "mish.cuh"
 
 #ifndef TH
-#define TH 4
+#define TH 16
 #endif
 #ifndef TW
 #define TW 32
 #endif
 #ifndef BN
-#define BN 128
+#define BN 64
 #endif
 #ifndef CK
 #define CK 8
 #endif
 #ifndef WM
-#define WM 2
+#define WM 8
 #endif
 #ifndef WN
-#define WN 4
+#define WN 1
 #endif
 #ifndef STAGES
-#define STAGES 2
-#endif
-#ifndef MINB
-#define MINB 1
+#define STAGES 3
 #endif
 #ifndef UNROLL_TAPS
-#define UNROLL_TAPS 0
+#define UNROLL_TAPS 1
+#endif
+#ifndef ROUND_A
+#define ROUND_A 1
 #endif
 #ifndef THREEX
 #define THREEX 0
 #endif
 #ifndef MISH_FORM
 #define MISH_FORM CM_MISH_FAST
+#endif
+#ifndef VEC
+#define VEC 1
 #endif
 #ifndef KR
 #define KR 3
@@ -54,20 +68,28 @@
 #ifndef PAD
 #define PAD 0
 #endif
+#ifndef CPAD
+#define CPAD 64  // input channels rounded up to CK
+#endif
 
 #define THREADS (WM * WN * 32)
 #define BM (TH * TW)
-#define PH ((TH - 1) * STRIDE + KR)
-#define PW ((TW - 1) * STRIDE + KS)
-#define PATCH (PH * PW)
-// Floats per pixel (A) or per output channel (B) row: CK rounded to 8 or 24 mod 32, so that the 8-byte fragment
-// loads of a half warp (4 rows x 4 channel pairs) hit 32 distinct banks.
-#define CSTR ((CK % 32 == 0 || CK % 32 == 16) ? CK + 8 : CK)
-#define A_STAGE (PATCH * CSTR)
-#define B_STAGE (KR * KS * BN * CSTR)
-#define STAGE_FLOATS (A_STAGE + B_STAGE)
 #define MI (BM / WM / 16)
 #define NI (BN / WN / 8)
+#define RS (KR * KS)
+#define PH ((TH - 1) * STRIDE + KR)
+#define PW ((TW - 1) * STRIDE + KS)
+// Columns are loaded from a 4-aligned start SH floats left of the patch: tile starts are multiples of 4 (TW % 16
+// == 0), so SH depends only on the padding.
+#define SH (((PAD % 4) == 0) ? 0 : 4 - (PAD % 4))
+#define PWS (((SH + PW) + 3) / 4 * 4)
+#define PLANE (PH * PWS)
+#define CSA (PLANE + ((4 - PLANE % 16) + 16) % 16)  // = 4 (mod 16)
+#define A_STAGE (CK * CSA)
+// Weight rows: CPAD channels, padded by 8 when CPAD = 16 (mod 32), XOR-swizzled when CPAD = 0 (mod 32).
+#define CPS ((CPAD % 32 == 16) ? CPAD + 8 : CPAD)
+#define B_FLOATS (RS * BN * CPS)
+#define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
 
 __device__ __forceinline__ unsigned tf32_bits(float x) {
   unsigned r;
@@ -82,74 +104,90 @@ __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsi
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-
-// wt[((chunk*RS + rs)*kpad + k)*CK + kk] = w[k][chunk*CK + kk][rs] (0 outside K and C); rounded to TF32 for the
-// plain TF32 kernel. Covers nchunks*RS*kpad*CK elements.
-extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __restrict__ wt, int K, int C, int RS,
-                                         int kpad) {
+// wt[((kb*RS + rs)*BN + n)*CPS + (c ^ SWZ(n))] = w[kb*BN + n][c][rs] (0 outside K and C); rounded to TF32 for
+// the plain TF32 kernel. Covers kblocks*RS*BN*CPS elements (padding columns included, as zeros).
+extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __restrict__ wt, int K, int C,
+                                         int kblocks) {
   const long long i = (long long)blockIdx.x * 256 + threadIdx.x;
-  const int nchunks = (C + CK - 1) / CK;
-  if (i >= (long long)nchunks * RS * kpad * CK) return;
-  const int kk = (int)(i % CK);
-  const long long rest = i / CK;
-  const int k = (int)(rest % kpad);
-  const int rs = (int)((rest / kpad) % RS);
-  const int c = (int)(rest / ((long long)kpad * RS)) * CK + kk;
-  float v = (k < K && c < C) ? w[((long long)k * C + c) * RS + rs] : 0.f;
+  if (i >= (long long)kblocks * B_FLOATS) return;
+  const int cp = (int)(i % CPS);
+  const long long rest = i / CPS;
+  const int n = (int)(rest % BN);
+  const int rs = (int)((rest / BN) % RS);
+  const int kb = (int)(rest / ((long long)BN * RS));
+  const int c = cp ^ SWZ(n);
+  const int k = kb * BN + n;
+  float v = (k < K && c < C && cp < CPAD) ? w[((long long)k * C + c) * RS + rs] : 0.f;
 #if !THREEX
   v = __uint_as_float(tf32_bits(v));
 #endif
   wt[i] = v;
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvMishArgs a, const float* __restrict__ wt,
-                                                                      int kpad) {
+extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMishArgs a, const float* __restrict__ wt,
+                                                                    int kblocks) {
   extern __shared__ float4 smem4[];
   float* smem = reinterpret_cast<float*>(smem4);
+  float* Bs = smem;                     // resident weights of this CTA's channel block
+  float* As0 = smem + B_FLOATS;         // STAGES input patches
   const int tiles_w = (a.Q + TW - 1) / TW, tiles_h = (a.P + TH - 1) / TH;
-  int bx = blockIdx.x;
-  const int tw_i = bx % tiles_w;
-  bx /= tiles_w;
-  const int th_i = bx % tiles_h;
-  const int n = bx / tiles_h;
-  const int oh0 = th_i * TH, ow0 = tw_i * TW, k0 = blockIdx.y * BN;
-  const int ih0 = oh0 * STRIDE - PAD, iw0 = ow0 * STRIDE - PAD;
+  const int total_tiles = tiles_w * tiles_h * a.N;
+  const int kb = blockIdx.x % kblocks;
+  const int tile0 = blockIdx.x / kblocks, tile_step = gridDim.x / kblocks;
+  const int my_tiles = tile0 < total_tiles ? (total_tiles - tile0 + tile_step - 1) / tile_step : 0;
+  const int nchunks = CPAD / CK;
+  const int total_it = my_tiles * nchunks;
+  const int k0 = kb * BN;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
   const int wm = warp % WM, wn = warp / WM;
-  const int nchunks = (a.C + CK - 1) / CK;
-  const float* xn = a.x + (long long)n * a.C * a.H * a.W;
+  const long long img = (long long)a.C * a.H * a.W;
 
-  auto load_stage = [&](int chunk, int buf) {
-    float* As = smem + buf * STAGE_FLOATS;
-    float* Bs = As + A_STAGE;
+  // Weights: a straight copy of this block's pre-arranged rows (first commit group, with stage 0).
+  {
+    const float* src = wt + (long long)kb * B_FLOATS;
+    for (int i = tid * 4; i < B_FLOATS; i += THREADS * 4) cp_async16(Bs + i, src + i, true);
+  }
+
+  auto load_stage = [&](int it) {
+    const int tile = tile0 + (it / nchunks) * tile_step, chunk = it % nchunks;
+    float* As = As0 + (it % STAGES) * A_STAGE;
+    int r = tile;
+    const int tw_i = r % tiles_w;
+    r /= tiles_w;
+    const int th_i = r % tiles_h;
+    const int n = r / tiles_h;
+    const int ih0 = th_i * TH * STRIDE - PAD, iw0 = tw_i * TW * STRIDE - PAD - SH;
     const int c0 = chunk * CK;
-    // Input: consecutive threads read consecutive columns (coalesced); each lands in its pixel's channel slot.
-    for (int i = tid; i < CK * PATCH; i += THREADS) {
-      const int kk = i / PATCH, pix = i - kk * PATCH, ph = pix / PW, pw = pix - ph * PW;
-      const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + pw;
+    const float* xn = a.x + n * img;
+#if VEC
+    constexpr int kVecs = PWS / 4;
+    for (int i = tid; i < CK * PH * kVecs; i += THREADS) {
+      const int v = i % kVecs, row = i / kVecs, ph = row % PH, kk = row / PH;
+      const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + v * 4;
+      const bool ok = c < a.C && ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;  // W % 4 == 0: all or nothing
+      cp_async16(As + kk * CSA + ph * PWS + v * 4, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
+    }
+#else
+    for (int i = tid; i < CK * PH * PWS; i += THREADS) {
+      const int v = i % PWS, row = i / PWS, ph = row % PH, kk = row / PH;
+      const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + v;
       const bool ok = c < a.C && ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;
-      cp_async4(As + pix * CSTR + kk, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
+      cp_async4(As + kk * CSA + ph * PWS + v, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
     }
-    // Weights: CK contiguous channels per (tap, output channel), 16 bytes at a time.
-    constexpr int kVecPerRow = CK / 4;
-    const float* wchunk = wt + (long long)chunk * KR * KS * kpad * CK;
-    for (int i = tid; i < KR * KS * BN * kVecPerRow; i += THREADS) {
-      const int v = i % kVecPerRow, row = i / kVecPerRow, nn = row % BN, rs = row / BN;
-      cp_async16(Bs + row * CSTR + v * 4, wchunk + ((long long)rs * kpad + k0 + nn) * CK + v * 4, true);
-    }
+#endif
   };
 
-  // Per-thread float offsets of its A rows (pixel g of each m fragment; g + 8 is 8*STRIDE pixels on) and of its
-  // B rows (output channel g of each n fragment), channel pair 2t included.
+  // Per-thread offsets: A rows (pixel g of each m fragment; pixel g + 8 is 8*STRIDE columns on), channel 2t;
+  // B rows (output channel g of each n fragment).
   int a_off[MI];
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {
     const int m = wm * (BM / WM) + mi * 16 + g;
-    a_off[mi] = ((m / TW) * STRIDE * PW + (m % TW) * STRIDE) * CSTR + 2 * t;
+    a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
   }
-  int b_off[NI];
+  int b_row[NI];
 #pragma unroll
-  for (int ni = 0; ni < NI; ++ni) b_off[ni] = (wn * (BN / WN) + ni * 8 + g) * CSTR + 2 * t;
+  for (int ni = 0; ni < NI; ++ni) b_row[ni] = (wn * (BN / WN) + ni * 8 + g) * CPS;
 
   float acc[MI][NI][4];
 #pragma unroll
@@ -161,41 +199,42 @@ extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvM
 
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
-    if (s < nchunks) load_stage(s, s);
+    if (s < total_it) load_stage(s);
     cp_async_commit();
   }
-  for (int ch = 0; ch < nchunks; ++ch) {
+  for (int it = 0; it < total_it; ++it) {
     cp_async_wait<STAGES - 2>();
     __syncthreads();
-    const int next = ch + STAGES - 1;
-    if (next < nchunks) load_stage(next, next % STAGES);
+    if (it + STAGES - 1 < total_it) load_stage(it + STAGES - 1);
     cp_async_commit();
 
-    const float* As = smem + (ch % STAGES) * STAGE_FLOATS;
-    const float* Bs = As + A_STAGE;
+    const float* As = As0 + (it % STAGES) * A_STAGE;
+    const int cbase = (it % nchunks) * CK;
 #if UNROLL_TAPS
 #pragma unroll
 #else
-#pragma unroll 1  // fewer registers: the compiler hoists the fragment loads of unrolled taps
+#pragma unroll 1
 #endif
-    for (int rs = 0; rs < KR * KS; ++rs) {
-      const float* a_tap = As + ((rs / KS) * PW + (rs % KS)) * CSTR;
-      const float* b_tap = Bs + rs * BN * CSTR;
+    for (int rs = 0; rs < RS; ++rs) {
+      const float* a_tap = As + (rs / KS) * PWS + (rs % KS);
+      const float* b_tap = Bs + rs * BN * CPS;
 #pragma unroll
       for (int k8 = 0; k8 < CK; k8 += 8) {
-        // Logical k = t holds channel k8 + 2t and k = t + 4 holds channel k8 + 2t + 1, for A and B alike.
         unsigned af[MI][4], bf[NI][2];
 #if THREEX
         unsigned as[MI][4], bs[NI][2];
 #endif
 #pragma unroll
         for (int mi = 0; mi < MI; ++mi) {
-          const float2 lo = *reinterpret_cast<const float2*>(a_tap + a_off[mi] + k8);
-          const float2 hi = *reinterpret_cast<const float2*>(a_tap + a_off[mi] + 8 * STRIDE * CSTR + k8);
-          const float v[4] = {lo.x, hi.x, lo.y, hi.y};
+          const float* p = a_tap + a_off[mi] + k8 * CSA;
+          const float v[4] = {p[0], p[8 * STRIDE], p[CSA], p[CSA + 8 * STRIDE]};
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
+#if THREEX || ROUND_A
             af[mi][j] = tf32_bits(v[j]);
+#else
+            af[mi][j] = __float_as_uint(v[j]);  // the tensor core ignores the low 13 bits: truncation
+#endif
 #if THREEX
             as[mi][j] = tf32_bits(v[j] - __uint_as_float(af[mi][j]));
 #endif
@@ -203,7 +242,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvM
         }
 #pragma unroll
         for (int ni = 0; ni < NI; ++ni) {
-          const float2 bv = *reinterpret_cast<const float2*>(b_tap + b_off[ni] + k8);
+          // Fragment rows start at multiples of 8, so n & 3 == g & 3 and the swizzle is SWZ(g).
+          const float2 bv = *reinterpret_cast<const float2*>(b_tap + b_row[ni] + ((cbase + k8) ^ SWZ(g)) + 2 * t);
 #if THREEX
           bf[ni][0] = tf32_bits(bv.x);
           bf[ni][1] = tf32_bits(bv.y);
@@ -233,29 +273,39 @@ extern "C" __global__ void __launch_bounds__(THREADS, MINB) conv_igemm_mma(ConvM
           }
       }
     }
-  }
-  cp_async_wait<0>();
 
-  // Epilogue: bias + Mish on the accumulators, predicated stores (row g / g+8: pixels; cols 2t, 2t+1: channels).
-  const long long plane = (long long)a.P * a.Q;
+    if (it % nchunks == nchunks - 1) {
+      // Epilogue of this tile: bias + Mish on the accumulators, predicated stores (rows g / g+8: pixels; cols
+      // 2t, 2t+1: output channels), then fresh accumulators for the next tile.
+      int r = tile0 + (it / nchunks) * tile_step;
+      const int tw_i = r % tiles_w;
+      r /= tiles_w;
+      const int th_i = r % tiles_h;
+      const int n = r / tiles_h;
+      const long long plane = (long long)a.P * a.Q;
 #pragma unroll
-  for (int mi = 0; mi < MI; ++mi) {
+      for (int mi = 0; mi < MI; ++mi) {
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int m = wm * (BM / WM) + mi * 16 + g + half * 8;
-      const int oh = oh0 + m / TW, ow = ow0 + m % TW;
-      if (oh >= a.P || ow >= a.Q) continue;
-      float* yrow = a.y + (long long)n * a.K * plane + (long long)oh * a.Q + ow;
+        for (int half = 0; half < 2; ++half) {
+          const int m = wm * (BM / WM) + mi * 16 + g + half * 8;
+          const int oh = th_i * TH + m / TW, ow = tw_i * TW + m % TW;
+          const bool in = oh < a.P && ow < a.Q;
+          float* yrow = a.y + (long long)n * a.K * plane + (long long)oh * a.Q + ow;
 #pragma unroll
-      for (int ni = 0; ni < NI; ++ni)
+          for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
-        for (int j = 0; j < 2; ++j) {
-          const int k = k0 + wn * (BN / WN) + ni * 8 + 2 * t + j;
-          if (k >= a.K) continue;
-          float v = acc[mi][ni][half * 2 + j] + (a.b ? a.b[k] : 0.f);
-          for (int i = 0; i < a.mish_count; ++i) v = cm::mish<MISH_FORM>(v);
-          yrow[(long long)k * plane] = v;
+            for (int j = 0; j < 2; ++j) {
+              const int k = k0 + wn * (BN / WN) + ni * 8 + 2 * t + j;
+              if (in && k < a.K) {
+                float v = acc[mi][ni][half * 2 + j] + (a.b ? a.b[k] : 0.f);
+                for (int i = 0; i < a.mish_count; ++i) v = cm::mish<MISH_FORM>(v);
+                yrow[(long long)k * plane] = v;
+              }
+              acc[mi][ni][half * 2 + j] = 0.f;
+            }
         }
+      }
     }
   }
+  cp_async_wait<0>();
 }
