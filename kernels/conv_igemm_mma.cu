@@ -16,6 +16,9 @@
 //   shared-memory fragment traffic per MMA, under the 128 B/clk an SM delivers.
 // - Epilogue: bias + Mish on the accumulators, stores of 8 consecutive pixels per channel (full 32-byte sectors).
 // Weights are pre-arranged by igemm_weights (same file) as [K/BN][R*S][BN][CPS], exactly the shared layout.
+#ifndef CM_MISH_FAST_FTZ
+#define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
+#endif
 #include "common.cuh"
 #include "cp_async.cuh"
 #include "mish.cuh"
@@ -55,6 +58,11 @@
 #endif
 #ifndef VEC
 #define VEC 1
+#endif
+// Mish applications, fixed at compile time (a.mish_count is ignored): a run-time count made the compiler emit
+// several unrolled copies of Mish for each of the 128 accumulators, ~570 KB of epilogue code per kernel.
+#ifndef MISH_COUNT
+#define MISH_COUNT 2
 #endif
 #ifndef KR
 #define KR 3
@@ -283,6 +291,14 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       const int th_i = r % tiles_h;
       const int n = r / tiles_h;
       const long long plane = (long long)a.P * a.Q;
+      const int kt = k0 + wn * (BN / WN) + 2 * t;  // this thread's first output channel
+      const int kleft = a.K - kt;
+      float* yb = a.y + ((long long)n * a.K + kt) * plane;
+      float bias[NI][2];
+#pragma unroll
+      for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) bias[ni][j] = (a.b && ni * 8 + j < kleft) ? a.b[kt + ni * 8 + j] : 0.f;
 #pragma unroll
       for (int mi = 0; mi < MI; ++mi) {
 #pragma unroll
@@ -290,17 +306,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           const int m = wm * (BM / WM) + mi * 16 + g + half * 8;
           const int oh = th_i * TH + m / TW, ow = tw_i * TW + m % TW;
           const bool in = oh < a.P && ow < a.Q;
-          float* yrow = a.y + (long long)n * a.K * plane + (long long)oh * a.Q + ow;
+          float* yp = yb + (oh * a.Q + ow);
 #pragma unroll
           for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
             for (int j = 0; j < 2; ++j) {
-              const int k = k0 + wn * (BN / WN) + ni * 8 + 2 * t + j;
-              if (in && k < a.K) {
-                float v = acc[mi][ni][half * 2 + j] + (a.b ? a.b[k] : 0.f);
-                for (int i = 0; i < a.mish_count; ++i) v = cm::mish<MISH_FORM>(v);
-                yrow[(long long)k * plane] = v;
-              }
+              // Mish on every accumulator, only the store predicated: no branches around the math.
+              float v = acc[mi][ni][half * 2 + j] + bias[ni][j];
+#pragma unroll
+              for (int i = 0; i < MISH_COUNT; ++i) v = cm::mish<MISH_FORM>(v);
+              if (in && ni * 8 + j < kleft) yp[(ni * 8 + j) * plane] = v;
               acc[mi][ni][half * 2 + j] = 0.f;
             }
         }

@@ -34,7 +34,15 @@ CM_HD float mish_oneexp(float x) {
 // because n + 2 < 2^126. Host version: expf and a plain division.
 CM_HD float mish_fast(float x) {
   float xc = fminf(x, 20.f);
-#if defined(__CUDA_ARCH__)
+#if defined(__CUDA_ARCH__) && defined(CM_MISH_FAST_FTZ)
+  // The same formula on the approximate instructions with denormals flushed (9 instructions, 2 MUFU): without
+  // FTZ each MUFU comes with a range check and rescaling. Outputs that would be denormal (x < -87) become 0.
+  float e, r;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(e) : "f"(xc * 1.4426950408889634f));
+  const float n = e * (e + 2.f);
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(n + 2.f));
+  return x * (n * r);
+#elif defined(__CUDA_ARCH__)
   float e = __expf(xc);
   float n = e * (e + 2.f);
   return x * __fdividef(n, n + 2.f);

@@ -142,7 +142,7 @@ class FusedIgemm : public Variant {
     std::vector<std::pair<std::string, std::string>> defs = {
         {"KR", std::to_string(p.R)}, {"KS", std::to_string(p.S)}, {"STRIDE", std::to_string(p.stride)},
         {"PAD", std::to_string(p.pad)}, {"CPAD", std::to_string(t.cpad(p))}, {"VEC", p.W % 4 == 0 ? "1" : "0"},
-        {"THREEX", kThreeX ? "1" : "0"}};
+        {"THREEX", kThreeX ? "1" : "0"}, {"MISH_COUNT", std::to_string(p.mish_count)}};
     for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages"}) {
       std::string up = name;
       for (char& ch : up) ch = char(std::toupper(static_cast<unsigned char>(ch)));
