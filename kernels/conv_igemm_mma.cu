@@ -15,6 +15,9 @@
 // - Warp tiles of (MI*16) x (NI*8), 64 x 64 by default: 32 independent MMAs per 8-channel step and 128 bytes of
 //   shared-memory fragment traffic per MMA, under the 128 B/clk an SM delivers.
 // - Epilogue: bias + Mish on the accumulators, stores of 8 consecutive pixels per channel (full 32-byte sectors).
+// - GROUPS warp groups share the resident weights but walk their own tiles with their own input stages and named
+//   barrier, so one group's epilogue (special-function bound) overlaps another's MMAs, as two CTAs per SM would
+//   if the weights fitted twice.
 // Weights are pre-arranged by igemm_weights (same file) as [K/BN][R*S][BN][CPS], exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -43,6 +46,9 @@
 #endif
 #ifndef STAGES
 #define STAGES 3
+#endif
+#ifndef GROUPS
+#define GROUPS 2  // independent warp groups per CTA, each with its own tiles and input pipeline
 #endif
 #ifndef UNROLL_TAPS
 #define UNROLL_TAPS 1
@@ -80,7 +86,8 @@
 #define CPAD 64  // input channels rounded up to CK
 #endif
 
-#define THREADS (WM * WN * 32)
+#define GTHREADS (WM * WN * 32)  // threads of one group
+#define THREADS (GROUPS * GTHREADS)
 #define BM (TH * TW)
 #define MI (BM / WM / 16)
 #define NI (BN / WN / 8)
@@ -137,23 +144,27 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   extern __shared__ float4 smem4[];
   float* smem = reinterpret_cast<float*>(smem4);
   float* Bs = smem;                     // resident weights of this CTA's channel block
-  float* As0 = smem + B_FLOATS;         // STAGES input patches
+  const int tid_all = threadIdx.x, grp = tid_all / GTHREADS;
+  float* As0 = smem + B_FLOATS + grp * STAGES * A_STAGE;  // this group's STAGES input patches
   const int tiles_w = (a.Q + TW - 1) / TW, tiles_h = (a.P + TH - 1) / TH;
   const int total_tiles = tiles_w * tiles_h * a.N;
   const int kb = blockIdx.x % kblocks;
-  const int tile0 = blockIdx.x / kblocks, tile_step = gridDim.x / kblocks;
+  const int tile0 = (blockIdx.x / kblocks) * GROUPS + grp, tile_step = (gridDim.x / kblocks) * GROUPS;
   const int my_tiles = tile0 < total_tiles ? (total_tiles - tile0 + tile_step - 1) / tile_step : 0;
   const int nchunks = CPAD / CK;
   const int total_it = my_tiles * nchunks;
   const int k0 = kb * BN;
-  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+  const int tid = tid_all % GTHREADS, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
   const int wm = warp % WM, wn = warp / WM;
   const long long img = (long long)a.C * a.H * a.W;
 
-  // Weights: a straight copy of this block's pre-arranged rows (first commit group, with stage 0).
+  // Weights: a straight copy of this block's pre-arranged rows, by all threads, before the pipelines start.
   {
     const float* src = wt + (long long)kb * B_FLOATS;
-    for (int i = tid * 4; i < B_FLOATS; i += THREADS * 4) cp_async16(Bs + i, src + i, true);
+    for (int i = tid_all * 4; i < B_FLOATS; i += THREADS * 4) cp_async16(Bs + i, src + i, true);
+    cp_async_commit();
+    cp_async_wait<0>();
+    __syncthreads();  // every group reads what all threads copied; from here on each group syncs on its own
   }
 
   auto load_stage = [&](int it) {
@@ -169,14 +180,14 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     const float* xn = a.x + n * img;
 #if VEC
     constexpr int kVecs = PWS / 4;
-    for (int i = tid; i < CK * PH * kVecs; i += THREADS) {
+    for (int i = tid; i < CK * PH * kVecs; i += GTHREADS) {
       const int v = i % kVecs, row = i / kVecs, ph = row % PH, kk = row / PH;
       const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + v * 4;
       const bool ok = c < a.C && ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;  // W % 4 == 0: all or nothing
       cp_async16(As + kk * CSA + ph * PWS + v * 4, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
     }
 #else
-    for (int i = tid; i < CK * PH * PWS; i += THREADS) {
+    for (int i = tid; i < CK * PH * PWS; i += GTHREADS) {
       const int v = i % PWS, row = i / PWS, ph = row % PH, kk = row / PH;
       const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + v;
       const bool ok = c < a.C && ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;
@@ -212,7 +223,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   }
   for (int it = 0; it < total_it; ++it) {
     cp_async_wait<STAGES - 2>();
-    __syncthreads();
+    asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
     if (it + STAGES - 1 < total_it) load_stage(it + STAGES - 1);
     cp_async_commit();
 

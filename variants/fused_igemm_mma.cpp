@@ -14,11 +14,11 @@ namespace convmish {
 namespace {
 
 struct Tile {
-  int64_t th, tw, bn, ck, wm, wn, stages, unroll;
+  int64_t th, tw, bn, ck, wm, wn, stages, unroll, groups;
   explicit Tile(const Config& c)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
-        stages(c.at("stages")), unroll(c.at("unroll")) {}
-  int64_t threads() const { return wm * wn * 32; }
+        stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")) {}
+  int64_t threads() const { return groups * wm * wn * 32; }
   int64_t mi() const { return th * tw / wm / 16; }
   int64_t ni() const { return bn / wn / 8; }
   // Mirrors of the kernel's macros (kernels/conv_igemm_mma.cu).
@@ -31,8 +31,8 @@ struct Tile {
     const int64_t plane = ph * ((sh + pw + 3) / 4 * 4);
     return plane + ((4 - plane % 16) + 16) % 16;
   }
-  // Shared memory per CTA: resident weights plus `stages` input patches.
-  int64_t smem_bytes(const Problem& p) const { return 4 * (b_floats(p) + stages * ck * csa(p)); }
+  // Shared memory per CTA: resident weights plus `stages` input patches per warp group.
+  int64_t smem_bytes(const Problem& p) const { return 4 * (b_floats(p) + groups * stages * ck * csa(p)); }
   int64_t kblocks(const Problem& p) const { return (p.K + bn - 1) / bn; }
   int64_t tiles(const Problem& p) const { return (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N; }
   int64_t weight_floats(const Problem& p) const { return kblocks(p) * b_floats(p); }
@@ -50,7 +50,8 @@ class IgemmInstance : public Instance {
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_, fn, int(t_.threads()), size_t(smem)));
     if (per_sm_ < 1) throw UsageError("fused.igemm: the kernel does not fit an SM (registers or shared memory)");
     const int64_t kb = t_.kblocks(p_);
-    const int64_t want = std::min<int64_t>(int64_t(per_sm_) * d.sm_count, t_.tiles(p_) * kb);
+    const int64_t want =
+        std::min<int64_t>(int64_t(per_sm_) * d.sm_count, (t_.tiles(p_) + t_.groups - 1) / t_.groups * kb);
     ctas_ = std::max<int64_t>(kb, want / kb * kb);
   }
   size_t workspace_bytes() const override { return size_t(t_.weight_floats(p_)) * 4; }
@@ -84,15 +85,16 @@ template <bool kThreeX>
 class FusedIgemm : public Variant {
  public:
   FusedIgemm() {
-    space_.add("th", {16, 8, 4, 32}, "output rows per tile")
+    space_.add("th", {8, 16, 4, 32}, "output rows per tile")
         .add("tw", {32, 64, 16}, "output columns per tile (multiple of 16)")
         .add("bn", kThreeX ? std::vector<int64_t>{32, 64, 128} : std::vector<int64_t>{64, 32, 128},
              "output channels per CTA (their weights stay in shared memory)")
         .add("ck", {8, 16}, "input channels per pipeline stage")
-        .add("wm", {8, 4, 2}, "warps along the pixels")
+        .add("wm", {4, 8, 2}, "warps along the pixels")
         .add("wn", {1, 2}, "warps along the output channels")
         .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
-        .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)");
+        .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
+        .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)");
     if (!kThreeX) space_.add("round", {1, 0}, "1: round the input to TF32 (cvt.rna), 0: let the tensor core truncate");
     space_.add("form", kThreeX ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{2, 3, 1},
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
@@ -101,8 +103,8 @@ class FusedIgemm : public Variant {
         .require("bn divisible by 8*wn", [](const Config& c) { return c.at("bn") % (8 * c.at("wn")) == 0; })
         .require("warp tile at most 128x64 (mi <= 8, ni <= 8)",
                  [](const Config& c) { return Tile(c).mi() <= 8 && Tile(c).ni() <= 8; })
-        .require("64 <= threads <= 512", [](const Config& c) {
-          const int64_t th = c.at("wm") * c.at("wn") * 32;
+        .require("64 <= threads (groups*wm*wn*32) <= 512", [](const Config& c) {
+          const int64_t th = Tile(c).threads();
           return th >= 64 && th <= 512;
         })
         .require("accumulators + fragments fit the register cap min(255, 65536/threads)", [](const Config& c) {
@@ -143,7 +145,7 @@ class FusedIgemm : public Variant {
         {"KR", std::to_string(p.R)}, {"KS", std::to_string(p.S)}, {"STRIDE", std::to_string(p.stride)},
         {"PAD", std::to_string(p.pad)}, {"CPAD", std::to_string(t.cpad(p))}, {"VEC", p.W % 4 == 0 ? "1" : "0"},
         {"THREEX", kThreeX ? "1" : "0"}, {"MISH_COUNT", std::to_string(p.mish_count)}};
-    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages"}) {
+    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups"}) {
       std::string up = name;
       for (char& ch : up) ch = char(std::toupper(static_cast<unsigned char>(ch)));
       defs.emplace_back(up, std::to_string(c.at(name)));
