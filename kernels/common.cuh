@@ -29,3 +29,19 @@ struct MishArgs {
   int K;
   int count;
 };
+
+// Blocks of a mish_elementwise.cu launch over n elements, for the variants' launches and the exported modules'
+// alike: mish_vec4 covers n/4 + 1 vectors (head and tail included), mish_scalar n elements, `vec` per thread;
+// grid_stride caps the grid at one wave (sms * max(1, threads_per_sm / block) blocks). At least 1, at most 2^31-1.
+CM_HD long long mish_pass_blocks(long long n, bool vec4, int block, int vec, bool grid_stride, int sms,
+                                 int threads_per_sm) {
+  const long long items = vec4 ? n / 4 + 1 : n;
+  const long long per_block = (long long)block * vec;
+  long long grid = (items + per_block - 1) / per_block;
+  if (grid < 1) grid = 1;
+  if (grid_stride) {
+    const long long wave = (long long)sms * (threads_per_sm / block > 1 ? threads_per_sm / block : 1);
+    if (grid > wave) grid = wave;
+  }
+  return grid < 0x7fffffffLL ? grid : 0x7fffffffLL;
+}

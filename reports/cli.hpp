@@ -15,8 +15,13 @@ inline constexpr int kExitOk = 0, kExitRegression = 1, kExitBadInput = 2;
 int run_compare(const std::filesystem::path& baseline, const std::filesystem::path& candidate,
                 const CompareOptions& o, const std::filesystem::path& markdown, std::ostream& out, std::ostream& err);
 
+struct ReportOptions {
+  std::filesystem::path ncu;  // Nsight Compute metrics (scripts/profile-best.sh's ncu_metrics.json) to show
+  bool auto_ncu = true;       // without `ncu`: use ncu_metrics.json beside the results when it names them
+};
+
 // Writes the Markdown report of `results` to `markdown`, or to `out` when it is empty. 0, or 2 on bad input.
 int run_report(const std::filesystem::path& results, const std::filesystem::path& markdown, std::ostream& out,
-               std::ostream& err);
+               std::ostream& err, const ReportOptions& o = {});
 
 }  // namespace convmish

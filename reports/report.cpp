@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/ncu_metrics.hpp"
 #include "reports/table.hpp"
 #include "tuner/check.hpp"
 #include "tuner/problem.hpp"
@@ -73,7 +74,8 @@ std::string header(const ResultsFile& f, const std::optional<Problem>& p) {
   return s;
 }
 
-std::string best_section(const ResultsFile& f, const std::optional<Problem>& p) {
+std::string best_section(const ResultsFile& f, const std::optional<Problem>& p, const NcuMetrics* ncu,
+                         std::vector<std::string>* names) {
   const json best = best_of(f.records)["per_variant"];
   std::vector<const Record*> rows;
   for (const auto& [variant, b] : best.items())
@@ -86,21 +88,37 @@ std::string best_section(const ResultsFile& f, const std::optional<Problem>& p) 
                    [](const Record* a, const Record* b) { return a->timing->median_ms < b->timing->median_ms; });
   const double copy = number(f.meta, "/copy_bandwidth/gbps");
   const double memory_floor_ms = p && copy > 0 ? p->min_bytes() / (copy * 1e9) * 1e3 : kNaN;
-  Table t({"variant", "config", "precision", ">median ms", ">TFLOP/s", ">GB/s", ">% memory floor",
-           ">% compute floor", ">rel_l2", ">vs baseline"});
+  std::vector<std::string> columns = {"variant", "config", "precision", ">median ms", ">TFLOP/s", ">GB/s",
+                                      ">% memory floor", ">% compute floor", ">rel_l2", ">vs baseline"};
+  if (ncu) columns.insert(columns.end(), {">ncu DRAM %", ">ncu SM %", ">ncu occupancy %", ">ncu registers"});
+  Table t(columns);
   std::string parts;
   for (const Record* r : rows) {
     const double ms = r->timing->median_ms;
     const std::string config = config_string(r->params);
-    t.add({r->variant, config.empty() ? "(none)" : config, r->precision, significant(ms), fixed(r->tflops, 2),
-           fixed(r->gbps, 0), percent(memory_floor_ms / ms), percent(r->tflops / compute_peak(r->precision)),
-           r->verdict ? sci(r->verdict->rel_l2) : "-", r->speedup ? fixed(*r->speedup, 2) + "x" : "-"});
+    std::vector<std::string> cells = {
+        r->variant, config.empty() ? "(none)" : config, r->precision, significant(ms), fixed(r->tflops, 2),
+        fixed(r->gbps, 0), percent(memory_floor_ms / ms), percent(r->tflops / compute_peak(r->precision)),
+        r->verdict ? sci(r->verdict->rel_l2) : "-", r->speedup ? fixed(*r->speedup, 2) + "x" : "-"};
+    if (ncu) {  // the configuration's longest kernel
+      const auto kernels = ncu->of(r->name());
+      auto cell = [&](std::optional<double> NcuKernel::*m, int digits) {
+        return kernels.empty() || !(kernels[0]->*m) ? std::string("-") : fixed(*(kernels[0]->*m), digits);
+      };
+      cells.insert(cells.end(), {cell(&NcuKernel::dram_pct, 1), cell(&NcuKernel::sm_pct, 1),
+                                 cell(&NcuKernel::occupancy_pct, 1), cell(&NcuKernel::registers, 0)});
+    }
+    t.add(cells);
+    if (names) names->push_back(r->name());
     if (r->details.contains("parts")) parts += "- " + r->name() + ":" + parts_note(*r) + "\n";
   }
   if (t.empty()) return "## Best configuration per variant\n\nNo configuration validated and was timed.\n";
   std::string s = "## Best configuration per variant\n\nFastest validated configuration of each variant, fastest "
                   "first; 'vs baseline' is the baseline's median over this one.\n\n" + t.markdown() + "\n" +
                   kFloorNote + "\n";
+  if (ncu)
+    s += "\nThe ncu columns are Nsight Compute's metrics of each configuration's longest kernel (" +
+         ncu->path.filename().string() + "; every kernel under Nsight Compute below).\n";
   if (!parts.empty()) s += "\n### Parts timed alone\n\n" + parts;
   return s;
 }
@@ -138,9 +156,17 @@ std::string failure_section(const std::vector<Record>& records) {
 
 }  // namespace
 
-std::string report_markdown(const ResultsFile& f) {
+std::string report_markdown(const ResultsFile& f, const NcuMetrics* ncu) {
   const std::optional<Problem> p = problem_of(f.meta);
-  return header(f, p) + "\n" + best_section(f, p) + "\n" + failure_section(f.records);
+  std::vector<std::string> names;
+  std::string s = header(f, p) + "\n" + best_section(f, p, ncu, &names) + "\n" + failure_section(f.records);
+  if (ncu) {
+    const std::string section = ncu_section(*ncu, names);
+    s += "\n" + (section.empty() ? "## Nsight Compute\n\n" + ncu->path.filename().string() +
+                                        " holds no kernel of these configurations.\n"
+                                  : section);
+  }
+  return s;
 }
 
 }  // namespace convmish

@@ -5,7 +5,17 @@
 # Environment: ANCHORS=path/to/pytorch_anchors.py (skipped when absent), BUILD_DIR (default build-gpu),
 #              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_SMALL=1, SKIP_ANCHORS=1, SKIP_SURVEY=1,
 #              SANITIZE='glob' (compute-sanitizer memcheck + racecheck on `small` for those variants),
-#              BENCH=1 (Google Benchmark front end on the seed sweep's best configurations, 3 repetitions).
+#              BENCH=1 (Google Benchmark front end on the seed sweep's best configurations, 3 repetitions),
+#              EXPORT=1 (scripts/check-export.sh on seed.json: the best fp32 and tf32 configurations as PyTorch
+#              modules, checked against the original Model and timed against eager and torch.compile),
+#              PROFILE=1 (scripts/profile-best.sh on seed.json into OUTDIR/profile, then seed_report.md with the
+#              Nsight Compute metrics; needs ncu),
+#              NVTX_OVERHEAD=1 (the same few seed configurations timed without NVTX, with, and without again;
+#              compare: with vs without, and the two without runs as the noise floor; NVTX_VARIANTS to choose),
+#              GATE=1 (two independent seed runs of this build compared, then a build slowed by
+#              CONVMISH_NVRTC_OPTIONS=--fmad=false compared: the gate must say same, then slower),
+#              FAULTS=1 (isolation: the IsolationGpu test, its JSON and logs in OUTDIR/faults, and
+#              scripts/kill-resume-check.sh into OUTDIR/kill-resume).
 set -uo pipefail
 OUTDIR=${1:?usage: scripts/gpu-check.sh OUTDIR [tuner args]}
 shift
@@ -39,7 +49,7 @@ if [ -n "${SANITIZE:-}" ]; then
   for tool in memcheck racecheck; do
     step "compute-sanitizer $tool on small: $SANITIZE"
     compute-sanitizer --tool $tool --error-exitcode 9 "$BUILD_DIR/tuner" -p small -v "$SANITIZE" --no-baseline \
-      -s random -b 2 --min-time 0 --max-time 0.001 --warmup-ms 0 -o "$OUTDIR/sanitize-$tool.json" \
+      --no-isolation -s random -b 2 --min-time 0 --max-time 0.001 --warmup-ms 0 -o "$OUTDIR/sanitize-$tool.json" \
       > "$OUTDIR/sanitize-$tool.log" 2>&1 || status=1
     grep -E "ERROR SUMMARY|Error|ok |incorrect" "$OUTDIR/sanitize-$tool.log" | tail -8
   done
@@ -70,10 +80,86 @@ if [ "${BENCH:-0}" = 1 ] && [ -f "$OUTDIR/seed.json" ]; then
   grep -E "_median|ERROR" "$OUTDIR/bench.log" | head -20
 fi
 
+if [ "${EXPORT:-0}" = 1 ] && [ -f "$OUTDIR/seed.json" ]; then
+  step "PyTorch export of the best fp32 and tf32 configurations, checked and timed (scripts/check-export.sh)"
+  BUILD_DIR="$BUILD_DIR" scripts/check-export.sh "$OUTDIR" "$OUTDIR/seed.json" > "$OUTDIR/export-check.log" 2>&1 \
+    || status=1
+  sed -n '/^what /,$p' "$OUTDIR/export-check.log" | cut -c1-170 | tee -a "$OUTDIR/summary.txt"
+fi
+
+if [ "${PROFILE:-0}" = 1 ] && [ -f "$OUTDIR/seed.json" ]; then
+  step "Nsight Compute on the best configuration of each variant (scripts/profile-best.sh)"
+  BUILD_DIR="$BUILD_DIR" scripts/profile-best.sh "$OUTDIR/seed.json" "$OUTDIR/profile" -v "${SEED_VARIANTS:-*}" \
+    > "$OUTDIR/profile-best.log" 2>&1 || status=1
+  tail -14 "$OUTDIR/profile-best.log" | cut -c1-170 | tee -a "$OUTDIR/summary.txt"
+  if [ -f "$OUTDIR/profile/ncu_metrics.json" ]; then
+    "$BUILD_DIR/reports/report" "$OUTDIR/seed.json" --ncu "$OUTDIR/profile/ncu_metrics.json" \
+      -o "$OUTDIR/seed_report.md" || status=1
+    echo "report with the Nsight Compute metrics: $OUTDIR/seed_report.md" | tee -a "$OUTDIR/summary.txt"
+  fi
+fi
+
+if [ "${NVTX_OVERHEAD:-0}" = 1 ]; then
+  step "NVTX overhead: the same seed configurations without NVTX ranges, with, and without again"
+  nvtx_args=(-p seed -v "${NVTX_VARIANTS:-mish.float4,fused.igemm_tf32}" -s random -b 3 --repeat 3 --no-baseline)
+  for run in off on off2; do
+    flag=(); [ "$run" = on ] || flag=(--no-nvtx)
+    "$BUILD_DIR/tuner" "${nvtx_args[@]}" "${flag[@]}" -o "$OUTDIR/nvtx-$run.json" > "$OUTDIR/nvtx-$run.log" 2>&1 \
+      || status=1
+  done
+  for pair in "off on" "off off2"; do
+    read -r base cand <<< "$pair"
+    "$BUILD_DIR/reports/compare" "$OUTDIR/nvtx-$base.json" "$OUTDIR/nvtx-$cand.json" \
+      --markdown "$OUTDIR/nvtx-compare-$base-$cand.md" > "$OUTDIR/nvtx-compare-$base-$cand.log" 2>&1
+    rc=$?
+    [ $rc -eq 2 ] && status=1
+    echo "NVTX $cand vs $base (exit $rc): $(tail -1 "$OUTDIR/nvtx-compare-$base-$cand.log")" \
+      | tee -a "$OUTDIR/summary.txt"
+  done
+fi
+
 if [ "${SKIP_ANCHORS:-0}" != 1 ] && [ -n "${ANCHORS:-}" ] && [ -f "$ANCHORS" ]; then
   step "PyTorch anchors (same machine, same call)"
   python3 "$ANCHORS" --json "$OUTDIR/anchors.json" > "$OUTDIR/anchors.log" 2>&1 || status=1
   tee -a "$OUTDIR/summary.txt" < "$OUTDIR/anchors.log"
 fi
+if [ "${FAULTS:-0}" = 1 ]; then
+  step "isolation: faulting, hanging and wrong test variants beside good ones (tuner_faults); kill -9 + --resume"
+  mkdir -p "$OUTDIR/faults"
+  CONVMISH_FAULTS_OUT="$OUTDIR/faults" "$BUILD_DIR/tests/gpu_tests" --gtest_filter='IsolationGpu.*' \
+    > "$OUTDIR/faults/test.log" 2>&1 || status=1
+  grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$OUTDIR/faults/test.log" | tee -a "$OUTDIR/summary.txt"
+  for f in faults good; do
+    [ -f "$OUTDIR/faults/$f.json" ] && python3 -c 'import collections, json, sys
+d = json.load(open(sys.argv[1]))
+c = collections.Counter((r["variant"], r["status"]) for r in d["records"])
+print(sys.argv[2] + ": " + ", ".join(f"{v} {s} x{n}" for (v, s), n in sorted(c.items()))
+      + "; workers started: " + str(d["meta"].get("workers_started")))' "$OUTDIR/faults/$f.json" "$f" \
+      | tee -a "$OUTDIR/summary.txt"
+  done
+  BUILD_DIR="$BUILD_DIR" scripts/kill-resume-check.sh "$OUTDIR/kill-resume" > "$OUTDIR/kill-resume.log" 2>&1 \
+    || status=1
+  tail -10 "$OUTDIR/kill-resume.log" | tee -a "$OUTDIR/summary.txt"
+fi
+
+if [ "${GATE:-0}" = 1 ]; then
+  step "regression gate: two independent runs of this build, and a deliberately slowed build (--fmad=false)"
+  gate_args=(-p seed -v "${GATE_VARIANTS:-mish.float4,fused.tiled_fp32,fused.igemm_tf32}" -s random -b 2 --repeat 2)
+  "$BUILD_DIR/tuner" "${gate_args[@]}" -o "$OUTDIR/gate-a.json" > "$OUTDIR/gate-a.log" 2>&1 || status=1
+  "$BUILD_DIR/tuner" "${gate_args[@]}" -o "$OUTDIR/gate-b.json" > "$OUTDIR/gate-b.log" 2>&1 || status=1
+  # Without fused multiply-add every FFMA becomes FMUL + FADD: the FFMA-bound kernels must come out slower.
+  CONVMISH_NVRTC_OPTIONS="--fmad=false" "$BUILD_DIR/tuner" "${gate_args[@]}" -o "$OUTDIR/gate-slow.json" \
+    > "$OUTDIR/gate-slow.log" 2>&1 || status=1
+  for cand in b slow; do
+    "$BUILD_DIR/reports/compare" "$OUTDIR/gate-a.json" "$OUTDIR/gate-$cand.json" \
+      --markdown "$OUTDIR/gate-compare-$cand.md" > "$OUTDIR/gate-compare-$cand.log" 2>&1
+    rc=$?
+    echo "gate: run $cand vs run a: exit $rc ($( [ $cand = b ] && echo 'expected 0' || echo 'expected 1' )): $(tail -1 "$OUTDIR/gate-compare-$cand.log")" \
+      | tee -a "$OUTDIR/summary.txt"
+    { [ $cand = b ] && [ $rc -ne 0 ]; } && status=1
+    { [ $cand = slow ] && [ $rc -ne 1 ]; } && status=1
+  done
+fi
+
 step "done, status $status"
 exit $status

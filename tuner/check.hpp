@@ -3,6 +3,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
@@ -40,6 +41,20 @@ class CudnnError : public std::runtime_error {
 class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A message as one printable line of at most `max_chars` characters: control characters (a newline in a file
+// name or in a JSON key read from a file) become \xNN escapes, and a longer message is cut with "...".
+inline std::string one_line(std::string_view s, size_t max_chars = 400) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    else out += ch;
+    if (out.size() > max_chars) return out.substr(0, max_chars - 3) + "...";
+  }
+  return out;
+}
 
 [[noreturn]] void throw_cuda(cudaError_t e, const char* call, const char* file, int line);
 [[noreturn]] void throw_nvrtc(nvrtcResult e, const char* call, const char* file, int line);

@@ -2,7 +2,10 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -56,7 +59,39 @@ DeviceInfo probe_device(int index) {
   }
   CUDA_CHECK(cudaDriverGetVersion(&d.driver_version));
   CUDA_CHECK(cudaRuntimeGetVersion(&d.runtime_version));
+  if (const auto why = architecture_mismatch(d.cc_major, d.cc_minor, CONVMISH_CUDA_ARCHITECTURES))
+    throw NoGpuError("GPU " + std::to_string(index) + " (" + d.name + ") is not supported by this build: " + *why);
   return d;
+}
+
+std::optional<std::string> architecture_mismatch(int major, int minor, const std::string& cuda_architectures) {
+  const int device = major * 10 + minor;
+  std::string entries = cuda_architectures, entry;
+  std::replace(entries.begin(), entries.end(), ';', ',');
+  std::stringstream list(entries);
+  bool any = false;
+  while (std::getline(list, entry, ',')) {
+    if (entry.empty()) continue;
+    size_t digits = 0;
+    while (digits < entry.size() && std::isdigit(static_cast<unsigned char>(entry[digits]))) ++digits;
+    if (digits == 0 || digits > 4) return std::nullopt;  // all, all-major, native: known to CMake only
+    const int arch = std::stoi(entry.substr(0, digits));
+    std::string rest = entry.substr(digits);
+    const bool specific = !rest.empty() && rest[0] == 'a', family = !rest.empty() && rest[0] == 'f';
+    if (specific || family) rest.erase(0, 1);
+    if (!rest.empty() && rest != "-real" && rest != "-virtual") return std::nullopt;
+    any = true;
+    const bool sass = rest != "-virtual", ptx = rest != "-real";
+    if (specific && device == arch) return std::nullopt;
+    if (specific) continue;
+    if (sass && major == arch / 10 && minor >= arch % 10) return std::nullopt;
+    if (ptx && !family && device >= arch) return std::nullopt;
+  }
+  if (!any) return std::nullopt;
+  const std::string sm = std::to_string(device);
+  return "compute capability " + std::to_string(major) + "." + std::to_string(minor) + " (sm_" + sm +
+         ") has no code among the engine kernels' CUDA architectures " + cuda_architectures +
+         "; rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + sm + " (or a list holding " + sm + ")";
 }
 
 void to_json(nlohmann::json& j, const DeviceInfo& d) {

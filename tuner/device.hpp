@@ -28,8 +28,14 @@ struct DeviceInfo {
   std::string arch() const { return "sm_" + std::to_string(cc_major) + std::to_string(cc_minor); }
 };
 
-// Throws NoGpuError with a clear reason when no usable GPU is present.
+// Throws NoGpuError with a clear reason when no usable GPU is present, or when the GPU has a compute capability
+// this build has no engine code for (architecture_mismatch with CMAKE_CUDA_ARCHITECTURES).
 DeviceInfo probe_device(int index = 0);
+// Why engine kernels that nvcc built for `cuda_architectures` (CMAKE_CUDA_ARCHITECTURES, ',' or ';' separated:
+// "90", "80,90-real", "90a") cannot run on a GPU of compute capability major.minor; nullopt when they can, or when
+// the list is resolved by CMake alone (all, all-major, native). SASS for sm_XY runs on X.Z with Z >= Y; PTX for
+// compute_XY is compiled by the driver for any capability >= X.Y; arch-specific code (90a) runs on X.Y only.
+std::optional<std::string> architecture_mismatch(int major, int minor, const std::string& cuda_architectures);
 // The number of GPUs, or 0 (never throws); `why` receives the runtime's reason when it is 0.
 int gpu_count(std::string* why = nullptr);
 

@@ -62,9 +62,11 @@ std::optional<std::string> ParamSpace::violation(const Config& c) const {
     if (std::find(p.values.begin(), p.values.end(), it->second) == p.values.end())
       return "value " + std::to_string(it->second) + " is not in the space of '" + p.name + "'";
   }
-  for (const auto& [k, v] : c)
+  for (const auto& kv : c) {  // not a structured binding: clang 14 (the fuzz build) cannot capture one
+    const std::string& k = kv.first;
     if (std::none_of(params_.begin(), params_.end(), [&](const Param& p) { return p.name == k; }))
       return "unknown parameter '" + k + "'";
+  }
   for (const auto& con : constraints_)
     if (!con.holds(c)) return "violates: " + con.description;
   return std::nullopt;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tuner/check.hpp"
+#include "tuner/json_read.hpp"
 
 namespace convmish {
 
@@ -22,16 +23,25 @@ void Problem::validate() const {
   if (stride <= 0) fail("stride must be positive");
   if (pad < 0) fail("padding must not be negative");
   if (mish_count < 0 || mish_count > 16) fail("mish count must be in 0..16");
-  if (H + 2 * pad < R || W + 2 * pad < S) fail("the filter is larger than the padded image: empty output");
-  constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+  // The kernels' argument struct and cuDNN's descriptors hold every dimension in an int (checked first, so that
+  // the sums and products below cannot overflow).
   for (int64_t d : {N, C, H, W, K, R, S, stride, pad})
-    if (d > kIntMax) fail("a dimension exceeds 2^31-1");
-  // Kernels index planes with int and whole tensors with 64-bit integers; cap each tensor at 2^40 elements.
-  constexpr int64_t kMaxElems = int64_t(1) << 40;
-  if (double(N) * C * H * W > double(kMaxElems) || double(N) * K * P() * Q() > double(kMaxElems) ||
-      double(K) * C * R * S > double(kIntMax))
-    fail("a tensor exceeds the supported element count (2^40, weights 2^31)");
-  if (H * W > kIntMax || P() * Q() > kIntMax) fail("an image plane exceeds 2^31-1 elements");
+    if (d > kMaxDim) fail("a dimension exceeds 2^31-1");
+  if (H + 2 * pad < R || W + 2 * pad < S)
+    fail("the filter (" + std::to_string(R) + "x" + std::to_string(S) + ") is larger than the padded image (" +
+         std::to_string(H + 2 * pad) + "x" + std::to_string(W + 2 * pad) + "): empty output");
+  // The kernels index whole tensors with 64-bit integers but planes and weights with int; cuDNN, which computes
+  // the reference and runs the cuDNN variants, limits a tensor to 2 Giga-elements (its developer guide, "Tensor
+  // Descriptor"; int strides). So each of x, w and y is capped at 2^31-1 elements (8 GiB of fp32).
+  auto check = [&](const char* what, double elems) {
+    if (elems <= double(kMaxTensorElems)) return;
+    const std::string count = elems < 1e18 ? std::to_string(int64_t(elems)) : std::to_string(elems);
+    fail(std::string(what) + " would have " + count + " elements; at most 2^31-1 are supported (cuDNN's tensor "
+         "limit: the reference is computed with it)");
+  };
+  check("x[N,C,H,W]", double(N) * double(C) * double(H) * double(W));
+  check("w[K,C,R,S]", double(K) * double(C) * double(R) * double(S));
+  check("y[N,K,P,Q]", double(N) * double(K) * double(P()) * double(Q()));
 }
 
 std::string Problem::shape_string() const {
@@ -94,13 +104,18 @@ void to_json(nlohmann::json& j, const Problem& p) {
 
 void from_json(const nlohmann::json& j, Problem& p) {
   p.name = j.at("name").get<std::string>();
-  p.N = j.at("N"), p.C = j.at("C"), p.H = j.at("H"), p.W = j.at("W");
-  p.K = j.at("K"), p.R = j.at("R"), p.S = j.at("S");
-  p.stride = j.value("stride", int64_t(1));
-  p.pad = j.value("pad", int64_t(0));
+  p.N = json_int(j, "N"), p.C = json_int(j, "C"), p.H = json_int(j, "H"), p.W = json_int(j, "W");
+  p.K = json_int(j, "K"), p.R = json_int(j, "R"), p.S = json_int(j, "S");
+  p.stride = json_int_or(j, "stride", 1);
+  p.pad = json_int_or(j, "pad", 0);
   p.bias = j.value("bias", true);
-  p.mish_count = j.value("mish_count", 2);
-  p.seed = j.value("seed", uint64_t(0));
+  p.mish_count = j.contains("mish_count") ? json_int32(j, "mish_count") : 2;
+  p.seed = json_uint_or(j, "seed", 0);
+  try {  // a file's problem is held to the same rules as the command line's (P() divides by the stride)
+    p.validate();
+  } catch (const UsageError& e) {
+    throw JsonFieldError(e.what());
+  }
 }
 
 }  // namespace convmish

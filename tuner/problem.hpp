@@ -27,8 +27,10 @@ struct Problem {
   double flops() const;
   // Fewest bytes a fused pass must move: read x, w, b once, write y once (fp32).
   double min_bytes() const;
-  // Throws UsageError with the reason when the shape is empty, negative, or overflows the kernels' indexing.
+  // Throws UsageError with the reason when the shape is empty, negative, or beyond the limits below.
   void validate() const;
+  static constexpr int64_t kMaxDim = 2147483647;          // every dimension, stride and padding: an int
+  static constexpr int64_t kMaxTensorElems = 2147483647;  // x, w and y each (cuDNN's tensor limit)
   std::string shape_string() const;  // "N,C,H,W->K,RxS"
   ConvMishArgs args(const float* x, const float* w, const float* b, float* y) const;
   bool operator==(const Problem& o) const {  // spelled out: nvcc builds this header as C++17

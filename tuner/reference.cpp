@@ -1,6 +1,8 @@
 #include "tuner/reference.hpp"
 
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include "mish.cuh"
 #include "tuner/check.hpp"
@@ -8,9 +10,39 @@
 
 namespace convmish {
 
-ProblemBuffers::ProblemBuffers(const Problem& p)
-    : x(size_t(p.x_elems()) * 4), w(size_t(p.w_elems()) * 4), b(size_t(p.K) * 4), y(size_t(p.y_elems()) * 4),
-      ref(size_t(p.y_elems()) * 4) {}
+size_t problem_buffer_bytes(const Problem& p) {
+  return 4 * (size_t(p.x_elems()) + size_t(p.w_elems()) + size_t(p.K) + 2 * size_t(p.y_elems()));
+}
+
+std::optional<std::string> memory_shortfall(const Problem& p, size_t free_bytes, size_t total_bytes) {
+  const size_t need = problem_buffer_bytes(p);
+  if (need <= free_bytes) return std::nullopt;
+  auto gib = [](size_t b) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(2) << double(b) / double(size_t(1) << 30) << " GiB";
+    return s.str();
+  };
+  return "problem " + p.shape_string() + " does not fit on this GPU: its buffers (x, w, b, y and the reference " +
+         "output) need " + gib(need) + ", " + gib(free_bytes) + " of " + gib(total_bytes) + " are free";
+}
+
+ProblemBuffers::ProblemBuffers(const Problem& p) {
+  // Checked before allocating anything; an allocation that fails all the same (memory taken meanwhile) gives the
+  // same error with what the driver says.
+  size_t free_b = 0, total_b = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  if (const auto why = memory_shortfall(p, free_b, total_b)) throw UsageError(*why);
+  try {
+    x = DeviceBuffer(size_t(p.x_elems()) * 4);
+    w = DeviceBuffer(size_t(p.w_elems()) * 4);
+    b = DeviceBuffer(size_t(p.K) * 4);
+    y = DeviceBuffer(size_t(p.y_elems()) * 4);
+    ref = DeviceBuffer(size_t(p.y_elems()) * 4);
+  } catch (const CudaError& e) {
+    if (e.code() != cudaErrorMemoryAllocation) throw;
+    throw UsageError("problem " + p.shape_string() + " does not fit on this GPU: " + e.what());
+  }
+}
 
 void generate_inputs(const Problem& p, uint64_t seed, ProblemBuffers& buf, cudaStream_t s) {
   const float bound = float(1.0 / std::sqrt(double(p.C * p.R * p.S)));

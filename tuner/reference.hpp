@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "tuner/cudnn_conv.hpp"
@@ -12,11 +14,16 @@
 
 namespace convmish {
 
-// The problem's tensors on the device: inputs, the output under test, the reference output.
+// The problem's tensors on the device: inputs, the output under test, the reference output. Throws UsageError
+// (the problem is too large for this GPU: exit 2, before the sweep writes anything) when they do not fit.
 struct ProblemBuffers {
   explicit ProblemBuffers(const Problem& p);
   DeviceBuffer x, w, b, y, ref;
 };
+// Bytes ProblemBuffers allocates for `p`.
+size_t problem_buffer_bytes(const Problem& p);
+// Why `p`'s buffers cannot be allocated with `free_bytes` of `total_bytes` device memory free, or nullopt.
+std::optional<std::string> memory_shortfall(const Problem& p, size_t free_bytes, size_t total_bytes);
 
 // x ~ U[0,1) like torch.rand; w, b ~ U(-1/sqrt(C*R*S), +1/sqrt(C*R*S)) like nn.Conv2d's default init.
 void generate_inputs(const Problem& p, uint64_t seed, ProblemBuffers& buf, cudaStream_t s);

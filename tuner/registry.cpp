@@ -48,8 +48,22 @@ std::vector<const Variant*> Registry::match(const std::string& globs) const {
   return out;
 }
 
+namespace {
+std::vector<EmbeddedFile>& added_kernel_files() {
+  static std::vector<EmbeddedFile> files;
+  return files;
+}
+}  // namespace
+
+void add_embedded_kernel(EmbeddedFile f) {
+  if (!f.name.ends_with(".cu")) throw std::logic_error("only .cu kernel files can be added: " + f.name);
+  added_kernel_files().push_back(std::move(f));
+}
+
 const std::string& embedded_kernel(const std::string& name) {
   for (const auto& f : embedded_kernel_files())
+    if (f.name == name) return f.text;
+  for (const auto& f : added_kernel_files())
     if (f.name == name) return f.text;
   throw std::out_of_range("no embedded kernel file named " + name);
 }

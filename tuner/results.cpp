@@ -4,11 +4,14 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <sstream>
 #include <unistd.h>
 
 #include "tuner/check.hpp"
+#include "tuner/tolerance.hpp"
+#include "tuner/json_read.hpp"
 
 namespace convmish {
 
@@ -37,8 +40,12 @@ Status status_from_string(const std::string& s) {
 std::string Verdict::summary() const {
   std::ostringstream s;
   s.precision(3);
-  s << (pass ? "pass" : "FAIL") << " [" << precision << "] rel_l2=" << rel_l2 << " (<= " << tol_rel_l2
-    << ") max_abs=" << max_abs << " over_tol=" << over_tol << " nonfinite=" << nonfinite
+  s << (pass ? "pass" : "FAIL") << " [" << precision << "] rel_l2=" << rel_l2;
+  if (n < kRelL2MinElements)
+    s << " (not judged: " << n << " outputs)";
+  else
+    s << " (<= " << tol_rel_l2 << ")";
+  s << " max_abs=" << max_abs << " over_tol=" << over_tol << " nonfinite=" << nonfinite
     << " unwritten=" << unwritten;
   if (first_bad >= 0) s << " first_bad=" << first_bad;
   return s.str();
@@ -64,13 +71,13 @@ void from_json(const json& j, Verdict& v) {
   v.precision = j.at("precision");
   v.rel_l2 = j.at("rel_l2").is_null() ? INFINITY : j.at("rel_l2").get<double>();
   v.max_abs = !j.contains("max_abs") ? 0.0 : j["max_abs"].is_null() ? INFINITY : j["max_abs"].get<double>();
-  v.n = j.value("n", int64_t(0));
-  v.over_tol = j.value("over_tol", int64_t(0));
-  v.nonfinite = j.value("nonfinite", int64_t(0));
-  v.unwritten = j.value("unwritten", int64_t(0));
-  v.ref_nonfinite = j.value("ref_nonfinite", int64_t(0));
-  v.first_bad = j.value("first_bad", int64_t(-1));
-  v.checks = j.value("checks", 0);
+  v.n = json_int_or(j, "n", 0);
+  v.over_tol = json_int_or(j, "over_tol", 0);
+  v.nonfinite = json_int_or(j, "nonfinite", 0);
+  v.unwritten = json_int_or(j, "unwritten", 0);
+  v.ref_nonfinite = json_int_or(j, "ref_nonfinite", 0);
+  v.first_bad = json_int_or(j, "first_bad", -1);
+  v.checks = j.contains("checks") ? json_int32(j, "checks") : 0;
   const json& t = j.at("tolerance");
   v.tol_rel_l2 = t.at("rel_l2");
   v.tol_atol = t.at("atol");
@@ -91,14 +98,39 @@ void to_json(json& j, const Record& r) {
   j["speedup_vs_baseline"] = r.speedup ? json(*r.speedup) : json();
 }
 
+namespace {
+// The parts a record's details list (name, median_ms, optionally pct_of_copy): checked on reading, since the
+// report and the progress line print them.
+void check_parts(const json& details) {
+  if (!details.contains("parts")) return;
+  const json& parts = details.at("parts");
+  if (!parts.is_array()) throw JsonFieldError("'details.parts' must be an array");
+  for (const json& part : parts)
+    if (!part.is_object() || !part.contains("name") || !part.at("name").is_string() ||
+        !part.contains("median_ms") || !part.at("median_ms").is_number() ||
+        (part.contains("pct_of_copy") && !part.at("pct_of_copy").is_number()))
+      throw JsonFieldError("'details.parts' must hold objects with a string 'name' and a number 'median_ms'");
+}
+}  // namespace
+
 void from_json(const json& j, Record& r) {
-  r.id = j.at("id");
+  r.id = json_int32(j, "id");
   r.variant = j.at("variant");
-  r.params = j.at("params").get<Config>();
+  const json& params = j.at("params");
+  if (!params.is_object()) throw JsonFieldError("'params' must be an object, not " + json_describe(params));
+  r.params.clear();
+  for (const auto& [name, value] : params.items()) r.params[name] = json_int(params, name.c_str());
   r.precision = j.value("precision", "");
-  r.status = status_from_string(j.at("status"));
+  try {
+    r.status = status_from_string(j.at("status"));
+  } catch (const std::invalid_argument& e) {
+    throw JsonFieldError(std::string("'status': ") + e.what());
+  }
   r.reason = j.value("reason", "");
   r.details = j.value("details", json::object());
+  if (!r.details.is_object()) throw JsonFieldError("'details' must be an object, not " + json_describe(r.details));
+  check_parts(r.details);
+  if (r.details.contains("round")) json_int32(r.details, "round");  // --resume keys records by it
   if (j.contains("verdict") && !j["verdict"].is_null()) r.verdict = j["verdict"].get<Verdict>();
   if (j.contains("timing") && !j["timing"].is_null()) r.timing = j["timing"].get<TimingStats>();
   r.tflops = j.contains("tflops") && j["tflops"].is_number() ? j["tflops"].get<double>() : 0.0;
@@ -124,6 +156,21 @@ json best_of(const std::vector<Record>& records) {
                                   {"median_ms", overall->timing->median_ms}, {"precision", overall->precision}}
                            : json();
   return out;
+}
+
+std::string parts_note(const Record& r) {
+  std::string s;
+  if (!r.details.contains("parts")) return s;
+  auto fmt = [](double v, int prec) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(prec) << v;
+    return o.str();
+  };
+  for (const auto& part : r.details["parts"]) {
+    s += "  " + part["name"].get<std::string>() + " " + fmt(part["median_ms"].get<double>(), 3) + " ms";
+    if (part.contains("pct_of_copy")) s += " (" + fmt(part["pct_of_copy"].get<double>(), 1) + "% of copy)";
+  }
+  return s;
 }
 
 namespace {
@@ -189,49 +236,121 @@ void ResultsWriter::write() {
   fs::rename(tmp, path_);  // atomic: readers see the old or the new file, never half of one
 }
 
-ResultsFile read_journal(const fs::path& path) {
-  std::ifstream f(path);
-  if (!f) throw UsageError(path.string() + ": cannot open");
-  std::string line;
+namespace {
+
+// JSON of at most kMaxJsonDepth levels; throws json::parse_error (or out_of_range for a number beyond double) on
+// bad text, UsageError when it nests too deeply.
+json parse_bounded(std::string_view text, const std::string& source) {
+  const json::parser_callback_t limit = [&](int depth, json::parse_event_t event, json&) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxJsonDepth)
+      throw UsageError(source + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), limit);
+}
+
+// The whole file, after the checks every reader shares. A regular file's size is checked before anything is
+// read; a pipe (compare <(...) ...) is read up to the same limit.
+std::string read_text(const fs::path& path, const char* what) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st))
+    throw UsageError(path.string() + ": cannot open (" + (ec ? ec.message() : std::strerror(ENOENT)) + ")");
+  if (fs::is_directory(st)) throw UsageError(path.string() + ": a directory, not a " + what);
+  auto too_large = [&](const std::string& size) {
+    return UsageError(path.string() + ": " + size + ", larger than the " + std::to_string(kMaxResultsFileBytes >> 20) +
+                      " MiB a " + what + " may have");
+  };
+  if (fs::is_regular_file(st)) {
+    const uintmax_t size = fs::file_size(path, ec);
+    if (!ec && size > kMaxResultsFileBytes) throw too_large(std::to_string(size >> 20) + " MiB");
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UsageError(path.string() + ": cannot open (" + std::strerror(errno) + ")");
+  std::string text;
+  char buf[1 << 16];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+    text.append(buf, size_t(f.gcount()));
+    if (text.size() > kMaxResultsFileBytes) throw too_large("more than that");
+  }
+  if (f.bad()) throw UsageError(path.string() + ": read failed");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw UsageError(path.string() + ": empty file, not a convmish " + what);
+  return text;
+}
+
+}  // namespace
+
+ResultsFile parse_journal(std::string_view text, const std::string& source) {
   ResultsFile out;
+  size_t pos = 0;
+  auto next_line = [&](std::string_view* line) {
+    if (pos >= text.size()) return false;
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    *line = text.substr(pos, end - pos);
+    pos = end + 1;
+    return true;
+  };
+  std::string_view line;
   json header;
-  if (!std::getline(f, line) || !json::accept(line) || !(header = json::parse(line)).is_object() ||
-      header.value("journal", "") != kSchemaName || header.value("schema_version", -1) != kSchemaVersion ||
-      !header.contains("meta"))
-    throw UsageError(path.string() + ": not a convmish journal of schema version " + std::to_string(kSchemaVersion));
-  out.meta = header.at("meta");
-  while (std::getline(f, line)) {
-    if (!json::accept(line)) continue;  // the line being written when the process died
+  try {
+    if (next_line(&line)) header = parse_bounded(line, source);
+  } catch (const std::exception&) {  // not JSON, too deep: not a journal
+  }
+  if (!header.is_object() || !header.contains("journal") || header.at("journal") != kSchemaName ||
+      !header.contains("schema_version") || header.at("schema_version") != kSchemaVersion ||
+      !header.contains("meta") || !header.at("meta").is_object())
+    throw UsageError(source + ": not a convmish journal of schema version " + std::to_string(kSchemaVersion));
+  out.meta = std::move(header.at("meta"));
+  while (next_line(&line)) {
     try {
-      out.records.push_back(json::parse(line).get<Record>());
-    } catch (const std::exception&) {
+      out.records.push_back(parse_bounded(line, source).get<Record>());
+    } catch (const std::exception&) {  // the line being written when the process died
     }
   }
   return out;
 }
 
-ResultsFile read_results(const fs::path& path) {
-  std::ifstream f(path);
-  if (!f) throw UsageError(path.string() + ": cannot open");
+ResultsFile read_journal(const fs::path& path) { return parse_journal(read_text(path, "journal"), path.string()); }
+
+ResultsFile parse_results(std::string_view text, const std::string& source) {
   json doc;
   try {
-    doc = json::parse(f);
-  } catch (const json::parse_error& e) {
-    throw UsageError(path.string() + ": not valid JSON (" + e.what() + ")");
+    doc = parse_bounded(text, source);
+  } catch (const json::exception& e) {
+    throw UsageError(source + ": not valid JSON (" + one_line(e.what(), 240) + ")");
   }
-  if (!doc.is_object() || doc.value("schema", "") != kSchemaName)
-    throw UsageError(path.string() + ": not a convmish results file (no \"schema\": \"" + kSchemaName + "\")");
-  if (doc.value("schema_version", -1) != kSchemaVersion)
-    throw UsageError(path.string() + ": schema version " + doc.value("schema_version", json(-1)).dump() +
+  if (!doc.is_object() || !doc.contains("schema") || doc.at("schema") != kSchemaName)
+    throw UsageError(source + ": not a convmish results file (no \"schema\": \"" + kSchemaName + "\")");
+  if (!doc.contains("schema_version") || doc.at("schema_version") != kSchemaVersion) {
+    const json v = doc.value("schema_version", json());
+    throw UsageError(source + ": schema version " + (v.is_number() ? v.dump() : json_describe(v)) +
                      ", this build reads version " + std::to_string(kSchemaVersion));
+  }
   ResultsFile out;
   try {
-    out.meta = doc.at("meta");
-    out.records = doc.at("records").get<std::vector<Record>>();
-  } catch (const std::exception& e) {
-    throw UsageError(path.string() + ": malformed record (" + e.what() + ")");
+    if (!doc.contains("meta") || !doc.at("meta").is_object()) throw JsonFieldError("'meta' must be an object");
+    if (!doc.contains("records") || !doc.at("records").is_array())
+      throw JsonFieldError("'records' must be an array");
+    out.meta = std::move(doc.at("meta"));
+    json& records = doc.at("records");
+    out.records.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      try {
+        out.records.push_back(records[i].get<Record>());
+      } catch (const json::exception& e) {
+        throw JsonFieldError("record " + std::to_string(i) + ": " + e.what());
+      }
+    }
+  } catch (const json::exception& e) {
+    throw UsageError(source + ": malformed (" + one_line(e.what(), 240) + ")");
   }
   return out;
+}
+
+ResultsFile read_results(const fs::path& path) {
+  return parse_results(read_text(path, "results file"), path.string());
 }
 
 }  // namespace convmish

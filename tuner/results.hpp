@@ -2,10 +2,12 @@
 // tried, whatever happened to it; each is appended to a journal as it finishes, so a crash keeps all finished
 // records.
 #pragma once
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,11 +61,27 @@ void from_json(const nlohmann::json& j, Record& r);
 // The "best" block: fastest ok record per variant and overall, by median.
 nlohmann::json best_of(const std::vector<Record>& records);
 
+// "  conv 4.2 ms  mish 1.4 ms (98.0% of copy)" for records whose parts were timed, else "".
+std::string parts_note(const Record& r);
+
 struct ResultsFile {
-  nlohmann::json meta;
+  nlohmann::json meta;  // an object
   std::vector<Record> records;
 };
-// Reads a results file; throws UsageError with the reason (not JSON, wrong schema or version, missing fields).
+
+// Limits of the readers (README, "Bad input"): a file larger than this is refused before it is read (its
+// parsed form needs several times as much memory; the largest real file, 104 configurations with every raw
+// sample, is 3.4 MB) ...
+inline constexpr uintmax_t kMaxResultsFileBytes = uintmax_t(256) << 20;
+// ... and so is JSON nested deeper than this (the schema needs 5 levels; copying and printing JSON recurses).
+inline constexpr int kMaxJsonDepth = 64;
+
+// Parses the text of a results file; `source` names it in the messages. Throws UsageError with the reason (not
+// JSON, nested too deeply, wrong schema or version, missing or mistyped fields, an invalid problem), and nothing
+// else for any input.
+ResultsFile parse_results(std::string_view text, const std::string& source);
+// Reads and parses a results file: also UsageError when it is missing, not a regular file, empty, or larger
+// than kMaxResultsFileBytes.
 ResultsFile read_results(const std::filesystem::path& path);
 
 // Writes a results file and its journal. Every record is appended to the journal ("<path>.journal", JSON Lines:
@@ -96,8 +114,10 @@ class ResultsWriter {
 };
 
 std::filesystem::path journal_path(const std::filesystem::path& results_path);
-// Reads a journal; a truncated or garbled line (a process killed while writing it) is skipped. Throws UsageError
-// when the file is missing or its header is not a convmish journal of this schema version.
+// Parses a journal; a truncated or garbled line (a process killed while writing it) is skipped. Throws UsageError
+// when its header is not a convmish journal of this schema version, and nothing else for any input.
+ResultsFile parse_journal(std::string_view text, const std::string& source);
+// Reads and parses a journal: also UsageError when it is missing or larger than kMaxResultsFileBytes.
 ResultsFile read_journal(const std::filesystem::path& path);
 
 

@@ -79,7 +79,17 @@ std::vector<std::string> Compiler::options_for(const KernelSpec& spec) const {
   if (auto inc = toolkit_include_dir(); !inc.empty()) o.push_back("--include-path=" + inc);
   for (const auto& [k, v] : spec.defines) o.push_back("-D" + k + "=" + v);
   for (const auto& x : spec.options) o.push_back(x);
+  for (const auto& x : extra_nvrtc_options()) o.push_back(x);
   return o;
+}
+
+std::vector<std::string> extra_nvrtc_options() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("CONVMISH_NVRTC_OPTIONS")) {
+    std::istringstream in(env);
+    for (std::string w; in >> w;) out.push_back(w);
+  }
+  return out;
 }
 
 CompiledKernel Compiler::compile(const KernelSpec& spec) const {

@@ -47,6 +47,11 @@ class Compiler {
   std::shared_ptr<struct CompileSlots> slots_;
 };
 
+// Options appended to every compilation from $CONVMISH_NVRTC_OPTIONS (whitespace-separated, e.g. "--fmad=false"):
+// for experiments and for proving that the regression gate catches a worse build. They enter the cache key and
+// the report's metadata.
+std::vector<std::string> extra_nvrtc_options();
+
 // Hash used for the cache key (FNV-1a, 64 bit): stable across runs and machines.
 uint64_t fnv1a64(const std::string& data, uint64_t seed = 1469598103934665603ull);
 

@@ -6,21 +6,23 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <deque>
 #include <filesystem>
-#include <future>
 #include <iomanip>
+#include <memory>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "tuner/check.hpp"
 #include "tuner/cudnn_conv.hpp"
 #include "tuner/device.hpp"
 #include "tuner/gpu_ops.hpp"
+#include "tuner/job_runner.hpp"
 #include "tuner/nvtx.hpp"
 #include "tuner/reference.hpp"
 #include "tuner/rtc.hpp"
 #include "tuner/session.hpp"
+#include "tuner/supervisor.hpp"
 #include "tuner/tolerance.hpp"
 
 namespace convmish {
@@ -85,6 +87,8 @@ std::map<std::string, Record> resumable_records(const std::filesystem::path& out
     if (j.meta.at("suite_version").get<std::string>() != CONVMISH_VERSION ||
         j.meta.at("git_commit").get<std::string>() != CONVMISH_GIT_COMMIT)
       refuse("another build (" + j.meta["git_commit"].get<std::string>() + ")");
+    if (j.meta.value("nvrtc_extra_options", json::array()) != json(extra_nvrtc_options()))
+      refuse("other CONVMISH_NVRTC_OPTIONS (" + j.meta.value("nvrtc_extra_options", json::array()).dump() + ")");
     if (j.meta.at("timer") != json(timer) || j.meta.at("checks_per_config").get<int>() != checks)
       refuse("other timer or validation settings");
   } catch (const json::exception& e) {
@@ -111,12 +115,11 @@ json run_metadata() {
           {"started_utc", ts},
           {"nvrtc_version", std::to_string(nvrtc_major) + "." + std::to_string(nvrtc_minor)},
           {"cudnn_version", cudnn_version_string()},
-          {"cuda_build_version", CUDART_VERSION}};
+          {"cuda_build_version", CUDART_VERSION},
+          {"nvrtc_extra_options", extra_nvrtc_options()}};
 }
 
 namespace {
-
-using CompileFutures = std::vector<std::future<CompiledKernel>>;
 
 std::string fmt(double v, int prec) {
   std::ostringstream s;
@@ -132,21 +135,68 @@ std::string sci(double v) {
 
 }  // namespace
 
-std::string parts_note(const Record& r) {
-  std::string s;
-  if (!r.details.contains("parts")) return s;
-  for (const auto& part : r.details["parts"]) {
-    s += "  " + part["name"].get<std::string>() + " " + fmt(part["median_ms"].get<double>(), 3) + " ms";
-    if (part.contains("pct_of_copy")) s += " (" + fmt(part["pct_of_copy"].get<double>(), 1) + "% of copy)";
-  }
-  return s;
+Record job_record(size_t index, const Job& job, int repeat) {
+  Record rec;
+  rec.id = int(index);
+  rec.variant = job.variant->id();
+  rec.params = job.config;
+  rec.precision = job.variant->precision(job.config);
+  if (repeat > 1) rec.details["round"] = job.round;
+  return rec;
 }
+
+namespace {
+
+// The one-line progress report of a finished configuration.
+std::string progress_line(size_t i, size_t n, const Record& rec) {
+  std::ostringstream line;
+  const int name_width = std::max<int>(44, int(rec.name().size()) + 1);
+  line << "[" << std::setw(3) << (i + 1) << "/" << n << "] " << std::left << std::setw(name_width) << rec.name()
+       << std::right << " " << std::setw(13) << to_string(rec.status);
+  if (rec.timing)
+    line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
+         << " TFLOP/s  rel_l2 " << (rec.verdict ? sci(rec.verdict->rel_l2) : "-") << "  spread "
+         << fmt(100 * rec.timing->rel_stddev, 2) << "%" << parts_note(rec);
+  else if (!rec.reason.empty())
+    line << "  " << rec.reason.substr(0, rec.reason.find('\n'));
+  return line.str();
+}
+
+// In this process: the device and a JobRunner on it.
+class InProcess : public Executor {
+ public:
+  InProcess(const Problem& p, const SweepOptions& o) : dev_(probe_device(o.device)), runner_(p, dev_, o) {}
+  const json& ready() const override { return runner_.ready(); }
+  JobResult run(size_t index, const Job& job, const Ahead& ahead) override { return runner_.run(index, job, ahead); }
+  void discard(size_t index) override { runner_.discard(index); }
+
+ private:
+  DeviceInfo dev_;
+  JobRunner runner_;
+};
+
+}  // namespace
 
 std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log) {
   p.validate();
   const std::vector<Job> jobs = plan_jobs(o);  // usage errors before touching the GPU
-  const DeviceInfo dev = probe_device(o.device);
+  if (!o.worker_command.empty() && !(o.timeout_s > 0)) throw UsageError("--timeout must be positive");
   NvtxPhase<phase::Sweep> sweep_range;
+
+  // The GPU side is set up (in a worker with isolation) before the journal is touched.
+  std::unique_ptr<Executor> exec;
+  Supervisor* supervisor = nullptr;
+  if (o.worker_command.empty()) {
+    exec = std::make_unique<InProcess>(p, o);
+  } else {
+    auto s =
+        std::make_unique<Supervisor>(o.worker_command, o.timeout_s, std::max(o.timeout_s, 60.0), o.repeat, log);
+    supervisor = s.get();
+    exec = std::move(s);
+  }
+  const json& ready = exec->ready();
+  const json& dev = ready.at("device");
+  const std::string dev_name = dev.at("name").get<std::string>();
 
   json meta = run_metadata();
   meta["device"] = dev;
@@ -157,13 +207,15 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   meta["strategy"] = o.strategy;
   meta["variants"] = o.variants;
   meta["baseline"] = o.baseline ? json(std::string(kBaselineVariant) + "/" + config_string(baseline_config())) : json();
-  meta["nvrtc_arch"] = dev.arch();
+  meta["nvrtc_arch"] = ready.at("nvrtc_arch");
   meta["tolerances"] = json::array();
   for (const auto& t : all_tolerances())
     meta["tolerances"].push_back({{"precision", t.precision}, {"rel_l2", t.rel_l2}, {"atol", t.atol},
                                   {"rtol", t.rtol}, {"why", t.why}});
+  meta["copy_bandwidth"] = ready.at("copy_bandwidth");
+  meta["isolation"] = supervisor ? json{{"worker", true}, {"timeout_s", o.timeout_s}} : json{{"worker", false}};
   const auto previous =
-      o.resume ? resumable_records(o.out, p, dev.name, o.timer, o.checks) : std::map<std::string, Record>{};
+      o.resume ? resumable_records(o.out, p, dev_name, o.timer, o.checks) : std::map<std::string, Record>{};
   std::vector<const Record*> resumed(jobs.size(), nullptr);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const auto it = previous.find(job_key(record_name(jobs[i].variant->id(), jobs[i].config), jobs[i].round));
@@ -182,139 +234,56 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     log << "resuming: " << std::count_if(resumed.begin(), resumed.end(), [](auto r) { return r != nullptr; })
         << " of " << jobs.size() << " configurations kept from the journal of " << o.out.string() << "\n";
 
-  log << "convmish " << CONVMISH_VERSION << " (" << CONVMISH_GIT_COMMIT << ") on " << dev.name << " ("
-      << dev.arch() << ", " << dev.sm_count << " SMs, L2 " << (dev.l2_bytes >> 20) << " MiB)\n"
+  log << "convmish " << CONVMISH_VERSION << " (" << CONVMISH_GIT_COMMIT << ") on " << dev_name << " ("
+      << ready["nvrtc_arch"].get<std::string>() << ", " << dev.value("sm_count", 0) << " SMs, L2 "
+      << (dev.value("l2_bytes", size_t(0)) >> 20) << " MiB)\n"
       << "problem " << p.name << ": " << p.shape_string() << ", " << fmt(p.flops() / 1e9, 2) << " GFLOP, "
       << fmt(p.min_bytes() / 1e9, 3) << " GB minimal traffic; " << jobs.size() << " configurations, timer "
       << (o.timer.cold ? "cold" : "hot") << "\n";
-
-  Session bench(p, dev, o.timer, o.checks);
-  const json copy = bench.copy_bandwidth();
-  writer.set_meta("copy_bandwidth", copy);
-  log << "device-to-device copy of the output size: " << fmt(copy["gbps"].get<double>(), 0)
+  if (supervisor)
+    log << "isolation: configurations run in worker pid " << ready.value("pid", 0) << ", watchdog " << o.timeout_s
+        << " s per configuration (--no-isolation: in this process)\n";
+  log << "device-to-device copy of the output size: " << fmt(ready["copy_bandwidth"]["gbps"].get<double>(), 0)
       << " GB/s (read + write), the floor for memory-bound parts\n";
-  Compiler compiler(dev.cc_major, dev.cc_minor, o.cache_dir);
   const auto t_start = std::chrono::steady_clock::now();
 
-  // Compilation runs ahead of the GPU on a window of pending jobs.
+  // Compilation runs ahead of the GPU on a window of upcoming jobs.
   const size_t window = std::max<size_t>(8, 2 * std::thread::hardware_concurrency());
-  std::deque<CompileFutures> pending;
-  std::vector<Support> support(jobs.size());
-  size_t next_compile = 0;
-  auto launch_compiles = [&](size_t upto) {
-    for (; next_compile < jobs.size() && next_compile < upto; ++next_compile) {
-      const Job& j = jobs[next_compile];
-      CompileFutures fs;
-      support[next_compile] = j.variant->supports(p, j.config, dev);
-      if (support[next_compile].ok && !resumed[next_compile])
-        for (const auto& spec : j.variant->kernels(p, j.config)) fs.push_back(compiler.compile_async(spec));
-      pending.push_back(std::move(fs));
-    }
-  };
-
   std::optional<double> baseline_ms;
   size_t skipped_for_time = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    launch_compiles(i + window);
-    CompileFutures futures = std::move(pending.front());
-    pending.pop_front();
     const Job& job = jobs[i];
     if (resumed[i]) {  // measured by an earlier run of this sweep, already in the writer
       log << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << resumed[i]->name() << "  "
           << to_string(resumed[i]->status) << " (kept from the journal)" << std::endl;
       continue;
     }
-
-    Record rec;
-    rec.id = int(i);
-    rec.variant = job.variant->id();
-    rec.params = job.config;
-    rec.precision = job.variant->precision(job.config);
-    if (o.repeat > 1) rec.details["round"] = job.round;
     if (o.time_budget_s && !(job.is_baseline && job.round == 0) &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() > *o.time_budget_s) {
       ++skipped_for_time;
-      for (auto& f : futures) f.wait();
+      exec->discard(i);
       continue;
     }
-    NvtxConfig config_range(rec.name(), rec.id);
-    bool fatal = false;
-    std::string fatal_reason;
-    try {
-      if (!support[i].ok) {
-        rec.status = Status::kUnsupported;
-        rec.reason = support[i].reason;
-        for (auto& f : futures) f.wait();
-      } else {
-        std::vector<CompiledKernel> compiled;
-        {
-          NvtxPhase<phase::Compile> range;
-          for (auto& f : futures) compiled.push_back(f.get());  // CompileError propagates
-        }
-        PreparedConfig prepared = bench.prepare(*job.variant, job.config, compiled);
-        Instance* inst = prepared.instance.get();
-        Buffers b = bench.buffers(prepared.workspace.get());
-        rec.details.update(inst->details());
-        if (!prepared.kernels.empty()) rec.details["kernels"] = prepared.kernels;
-        rec.details["compile_ms"] = prepared.compile_ms;
-
-        rec.verdict = bench.validate(*inst, rec.precision, b, o.seed * 1000003u + uint64_t(i) + 1);
-        if (!rec.verdict->pass) {
-          rec.status = Status::kIncorrect;
-          rec.reason = rec.verdict->summary();
-        } else {
-          rec.timing = bench.time(*inst, b);
-          rec.status = Status::kOk;
-          rec.tflops = p.flops() / (rec.timing->median_ms * 1e-3) / 1e12;
-          rec.gbps = p.min_bytes() / (rec.timing->median_ms * 1e-3) / 1e9;
-          if (job.is_baseline) baseline_ms = rec.timing->median_ms;
-          if (baseline_ms) rec.speedup = *baseline_ms / rec.timing->median_ms;
-          if (!inst->parts().empty()) rec.details["parts"] = bench.time_parts(*inst, b);
-        }
-      }
-    } catch (const CompileError& e) {
-      rec.status = Status::kCompileError;
-      rec.reason = e.what();
-    } catch (const CudaError& e) {
-      rec.status = Status::kLaunchError;
-      rec.reason = e.what();
-      if (e.code() == cudaErrorMemoryAllocation) rec.status = Status::kUnsupported;
-      if (e.sticky()) {
-        fatal = true;
-        fatal_reason = e.what();
-      }
-    } catch (const CudnnError& e) {
-      rec.status = Status::kUnsupported;
-      rec.reason = e.what();
-    } catch (const UsageError& e) {
-      rec.status = Status::kUnsupported;
-      rec.reason = e.what();
+    Ahead ahead;
+    for (size_t j = i + 1; j < jobs.size() && j <= i + window; ++j)
+      if (!resumed[j]) ahead.emplace_back(j, &jobs[j]);
+    JobResult res = exec->run(i, job, ahead);
+    Record& rec = res.record;
+    if (rec.status == Status::kOk && rec.timing) {
+      if (job.is_baseline) baseline_ms = rec.timing->median_ms;
+      if (baseline_ms) rec.speedup = *baseline_ms / rec.timing->median_ms;
     }
-    cudaGetLastError();  // clear a non-sticky error so the next configuration starts clean
-
-    std::ostringstream line;
-    const int name_width = std::max<int>(44, int(rec.name().size()) + 1);
-    line << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << std::left << std::setw(name_width)
-         << rec.name() << std::right << " " << std::setw(13) << to_string(rec.status);
-    if (rec.timing)
-      line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
-           << " TFLOP/s  rel_l2 " << sci(rec.verdict->rel_l2) << "  spread " << fmt(100 * rec.timing->rel_stddev, 2)
-           << "%" << parts_note(rec);
-    else if (!rec.reason.empty())
-      line << "  " << rec.reason.substr(0, rec.reason.find('\n'));
-    log << line.str() << std::endl;
+    log << progress_line(i, jobs.size(), rec) << std::endl;
     writer.add(rec);
-    if (fatal) {
-      for (auto& fs : pending)
-        for (auto& f : fs) f.wait();
-      throw CudaError("the CUDA context is lost after " + rec.name() + " (" + fatal_reason +
+    if (res.fatal)  // in this process only: a worker's sticky error ends that worker, not the sweep
+      throw CudaError("the CUDA context is lost after " + rec.name() + " (" + rec.reason +
                           "); the records so far are in " + o.out.string(),
                       cudaErrorLaunchFailure);
-    }
   }
   if (skipped_for_time)
     log << skipped_for_time << " configurations not tried: the time budget of " << *o.time_budget_s
         << " s was reached\n";
+  if (supervisor) writer.set_meta("workers_started", supervisor->workers_started());
   writer.set_meta("finished", true);
   writer.set_meta("not_tried_time_budget", skipped_for_time);
   return writer.records();

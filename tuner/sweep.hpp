@@ -30,6 +30,11 @@ struct SweepOptions {
   std::filesystem::path out;            // JSON report ("" : none)
   std::filesystem::path cache_dir;      // NVRTC cache ("" : none)
   int device = 0;
+  // Isolation: a non-empty command runs every configuration in a worker process started with it (the tuner
+  // passes its own binary with --worker) that a supervisor restarts after a crash, a sticky CUDA error or a
+  // watchdog timeout; empty runs everything in this process (a sticky error then ends the sweep).
+  std::vector<std::string> worker_command;
+  double timeout_s = 120;               // per configuration, with isolation: then the worker is killed
 };
 
 // Baseline every speedup is quoted against.
@@ -44,6 +49,13 @@ struct Job {
   int round = 0;
 };
 
+// Jobs to compile ahead while one runs: (index in the plan, job).
+using Ahead = std::vector<std::pair<size_t, const Job*>>;
+
+// The record of job `index` before it runs: id, variant, parameters, precision class, and the round when the
+// plan repeats.
+Record job_record(size_t index, const Job& job, int repeat);
+
 // Plans the jobs (baseline first), checking every explicit configuration against its space; with repeat > 1 the
 // same plan runs that many rounds one after the other, so each round is an independent measurement.
 std::vector<Job> plan_jobs(const SweepOptions& o);
@@ -57,12 +69,11 @@ std::map<std::string, Record> resumable_records(const std::filesystem::path& out
                                                 int checks);
 std::string job_key(const std::string& record_name, int round);
 
-// Runs the sweep on the GPU; progress lines go to `log`. Throws NoGpuError without a GPU, UsageError for bad
-// options. Returns every record (also written to o.out as they finish).
+// Runs the sweep on the GPU (in worker processes when o.worker_command is set); progress lines go to `log`.
+// Throws NoGpuError without a GPU, UsageError for bad options, CudaError when the GPU is lost (in-process: a
+// sticky error; isolated: no fresh worker could start). Returns every record (also written to o.out as they
+// finish).
 std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log);
-
-// "  conv 4.2 ms  mish 1.4 ms (98.0% of copy)" for records whose parts were timed, else "".
-std::string parts_note(const Record& r);
 
 // Metadata common to every report: suite version, commit, host, time, versions.
 nlohmann::json run_metadata();

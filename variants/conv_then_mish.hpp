@@ -34,12 +34,8 @@ inline const char* mish_form_name(int form) {
 }
 
 inline unsigned mish_pass_grid(const MishPassSpec& s, const Problem& p, const DeviceInfo& d) {
-  const int64_t n = p.y_elems();
-  const int64_t items = s.kernel == "mish_vec4" ? (n / 4 + 1) : n;  // vectors (plus head/tail) or elements
-  const int64_t per_block = int64_t(s.block) * s.vec;
-  int64_t grid = std::max<int64_t>(1, (items + per_block - 1) / per_block);
-  if (s.grid_stride) grid = std::min<int64_t>(grid, int64_t(d.sm_count) * std::max(1, d.max_threads_per_sm / s.block));
-  return unsigned(std::min<int64_t>(grid, 0x7fffffff));
+  return unsigned(mish_pass_blocks(p.y_elems(), s.kernel == "mish_vec4", s.block, s.vec, s.grid_stride, d.sm_count,
+                                   d.max_threads_per_sm));
 }
 
 class ConvThenMishInstance : public Instance {

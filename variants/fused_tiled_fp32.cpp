@@ -159,6 +159,7 @@ class FusedTiledFp32 : public Variant {
   const ParamSpace& space() const override { return space_; }
 
   Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {
+    if (d.cc_major < 8) return Support::no("cp.async needs compute capability 8.0 or newer");
     const TiledLayout t = layout_for(p, c);
     if (d.smem_per_block_optin > 0 && t.smem_bytes() > d.smem_per_block_optin)
       return Support::no("shared memory: " + std::to_string(t.smem_bytes()) + " bytes needed (" +

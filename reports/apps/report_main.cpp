@@ -10,6 +10,12 @@ int main(int argc, char** argv) {
   std::string results, out;
   app.add_option("results", results, "results JSON written by the tuner")->required();
   app.add_option("-o,--out", out, "write the Markdown here (default: standard output)");
+  convmish::ReportOptions o;
+  bool no_ncu = false;
+  app.add_option("--ncu", o.ncu,
+                 "Nsight Compute metrics (ncu_metrics.json from scripts/profile-best.sh) to show beside the timings "
+                 "(default: ncu_metrics.json beside RESULTS when it was made from them)");
+  app.add_flag("--no-ncu", no_ncu, "show no Nsight Compute metrics, even when ncu_metrics.json lies beside RESULTS");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -17,5 +23,6 @@ int main(int argc, char** argv) {
     std::cerr << "report: " << e.what() << " (--help for usage)\n";
     return convmish::kExitBadInput;
   }
-  return convmish::run_report(results, out, std::cout, std::cerr);
+  o.auto_ncu = !no_ncu;
+  return convmish::run_report(results, out, std::cout, std::cerr, o);
 }

@@ -1,5 +1,7 @@
 // tuner: sweep the registered variants of Conv2d + bias + Mish^k over their tuning spaces, validate every
 // configuration against the reference, time the correct ones and write a versioned JSON report.
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iomanip>
@@ -11,11 +13,15 @@
 
 #include "tuner/check.hpp"
 #include "tuner/device.hpp"
+#include "tuner/export.hpp"
 #include "tuner/mish_survey.hpp"
+#include "tuner/nvtx.hpp"
+#include "tuner/profile.hpp"
 #include "tuner/problem.hpp"
 #include "tuner/rtc.hpp"
 #include "tuner/sweep.hpp"
 #include "tuner/tolerance.hpp"
+#include "tuner/worker.hpp"
 
 using namespace convmish;
 
@@ -93,12 +99,16 @@ int main(int argc, char** argv) {
       "convmish tuner: sweeps the variants of Conv2d(+bias) -> Mish^k over their tuning parameters, validates\n"
       "every configuration on fresh random inputs against cuDNN (FMA math) + a double-precision Mish, times the\n"
       "correct ones with CUDA events (cold L2 by default) and writes a versioned JSON report as it goes.\n\n"
-      "Exit codes: 0 done; 2 bad usage (shape, filter, configuration); 3 no usable GPU; 4 the GPU context was\n"
-      "lost (a kernel faulted); records measured before that are kept in --out."};
+      "Configurations run in a worker process that the tuner supervises: a kernel that faults or hangs (see\n"
+      "--timeout) costs only its own record (launch_error, timeout) and a fresh worker goes on.\n\n"
+      "Exit codes: 0 done; 1 another error; 2 bad usage (option, shape, filter, configuration, a problem too large\n"
+      "for the GPU's memory); 3 no usable GPU (none, or one this build has no code for); 4 the GPU is lost (no\n"
+      "fresh worker could start; with --no-isolation: a kernel faulted); records measured before that are kept in\n"
+      "--out."};
   std::string problem_spec = "seed", config_spec, out = "convmish-results.json", cache_dir;
   SweepOptions o;
   int mish_count = 2;
-  bool list = false, hot = false, no_cache = false, no_baseline = false, no_bias = false;
+  bool list = false, hot = false, no_cache = false, no_baseline = false, no_bias = false, no_nvtx = false;
   size_t budget = 0;
   double time_budget = 0;
   app.add_option("-p,--problem", problem_spec,
@@ -136,17 +146,74 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "NVRTC cubin cache (default $CONVMISH_CACHE_DIR or ~/.cache/convmish)");
   app.add_flag("--no-cache", no_cache, "compile everything afresh, write no cache");
   app.add_option("--device", o.device, "CUDA device index")->capture_default_str();
+  bool no_isolation = false, worker = false;
+  app.add_option("--timeout", o.timeout_s,
+                 "watchdog: seconds a configuration may take (compile, validate, time) before its worker is killed "
+                 "and it is recorded as timeout")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_flag("--no-isolation", no_isolation,
+               "debugging: run every configuration in this process (no watchdog; a kernel fault ends the sweep, "
+               "exit code 4)");
+  app.add_flag("--worker", worker, "internal: serve configurations to the tuner that started this process")
+      ->group("");
   app.add_flag("-l,--list", list, "list variants, parameter spaces, presets and tolerances (no GPU needed)");
+  app.add_flag("--no-nvtx", no_nvtx, "emit no NVTX ranges (as CONVMISH_NVTX=0): to measure their overhead");
+  ProfileOptions prof;
+  bool profile = false, dry_run = false;
+  std::string profile_best, plan;
+  app.add_flag("--profile", profile,
+               "profile mode: launch each selected configuration (--config, else each variant's default) "
+               "--launches times inside cudaProfilerStart/Stop and its NVTX range; print the ncu and nsys commands");
+  app.add_option("--profile-best", profile_best,
+                 "profile mode on the best ok configuration of each variant in this results JSON (its problem "
+                 "unless --problem is given)");
+  app.add_option("--launches", prof.launches, "profile mode: launches of each configuration")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_flag("--dry-run", dry_run, "profile mode: print the selection and the commands; no GPU needed");
+  app.add_option("--plan", plan, "profile mode: write the plan (targets, filters, commands, outcome) as JSON");
+  app.add_option("--ncu-report", prof.ncu_report, "profile mode: report name in the printed ncu/nsys commands")
+      ->capture_default_str();
 
   auto* survey = app.add_subcommand("survey", "accuracy survey of every Mish form over every finite float (GPU)");
   std::string survey_out = "mish_survey.json";
   uint32_t survey_stride = 1;
   survey->add_option("-o,--out", survey_out, "JSON output")->capture_default_str();
   survey->add_option("--stride", survey_stride, "test every N-th bit pattern (1: all 2^32)")->capture_default_str();
+  auto* exporter = app.add_subcommand(
+      "export", "write a results file's fastest (or chosen) configuration as a drop-in PyTorch module (no GPU)");
+  ExportRequest export_req;
+  std::string export_out = "model_new.py";
+  exporter->add_option("--pytorch", export_req.results, "results JSON to export from (required)");
+  exporter->add_option("--variant", export_req.variants, "only records of these variants (comma-separated globs)");
+  exporter->add_option("--precision", export_req.precision, "only records of this precision class")
+      ->check(CLI::IsMember({"fp32", "fp32_fastmath", "tf32"}));
+  exporter->add_option("--record", export_req.record, "this record id");
+  exporter->add_option("-o,--out", export_out, "Python file to write")->capture_default_str();
   app.require_subcommand(0, 1);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {  // bad usage is exit 2 like every other usage error (CLI11 uses 100+)
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::cerr << "tuner: " << one_line(e.what()) << " (--help for usage)\n";
+    return kExitUsage;
+  }
 
   try {
+    if (no_nvtx && (profile || !profile_best.empty()))
+      throw UsageError("--no-nvtx and --profile exclude each other: the profilers find launches by NVTX range");
+    if (no_nvtx) set_nvtx_enabled(false);
+    if (!profile && profile_best.empty() &&
+        (dry_run || app.count("--plan") || app.count("--launches") || app.count("--ncu-report")))
+      throw UsageError("--dry-run, --plan, --launches and --ncu-report belong to --profile / --profile-best");
+    if (*exporter) {
+      if (export_req.results.empty()) throw UsageError("export: --pytorch RESULTS.json is required");
+      const ExportedModule m = export_pytorch(export_req);
+      std::ofstream f(export_out, std::ios::binary);
+      if (!(f << m.python) || !f.flush()) throw UsageError("export: cannot write " + export_out);
+      std::cout << "exported " << m.record.name() << " (" << m.record.precision << ", tuner median "
+                << m.record.timing->median_ms << " ms) to " << export_out << "\n";
+      return kExitOk;
+    }
     if (*survey) {
       const auto doc = run_mish_survey(o.device, survey_stride, std::cout);
       std::ofstream(survey_out) << doc.dump(1) << "\n";
@@ -163,6 +230,18 @@ int main(int argc, char** argv) {
     p.seed = o.seed;
     p.validate();
     if (!config_spec.empty()) o.config = parse_config(config_spec);
+    if (profile || !profile_best.empty()) {
+      prof.variants = o.variants;
+      prof.config = o.config;
+      prof.best_of = profile_best;
+      prof.seed = o.seed;
+      prof.device = o.device;
+      prof.plan = plan;
+      prof.argv.assign(argv, argv + argc);
+      prof.cache_dir = no_cache ? std::filesystem::path{}
+                                : (cache_dir.empty() ? Compiler::default_cache_dir() : std::filesystem::path(cache_dir));
+      return profile_command(p, app.count("--problem") > 0, prof, dry_run, std::cout);
+    }
     if (budget) o.budget = budget;
     if (time_budget > 0) o.time_budget_s = time_budget;
     o.timer.cold = !hot;
@@ -170,22 +249,32 @@ int main(int argc, char** argv) {
     o.out = out;
     o.cache_dir = no_cache ? std::filesystem::path{}
                            : (cache_dir.empty() ? Compiler::default_cache_dir() : std::filesystem::path(cache_dir));
+    if (worker) {  // isolation: the protocol goes over the socket that is stdout; anything printed, to stderr
+      const int protocol_fd = ::dup(1);
+      if (protocol_fd < 0 || ::dup2(2, 1) < 0) throw std::runtime_error("worker: cannot set up its socket");
+      return run_worker(p, o, 0, protocol_fd);
+    }
+    if (!no_isolation) {  // this very binary, with the same options, as the worker
+      o.worker_command = {"/proc/self/exe"};
+      o.worker_command.insert(o.worker_command.end(), argv + 1, argv + argc);
+      o.worker_command.push_back("--worker");
+    }
     const auto records = run_sweep(p, o, std::cout);
     print_table(records, std::cout);
     std::cout << "\nJSON report: " << out << "\n";
     return kExitOk;
-  } catch (const UsageError& e) {
-    std::cerr << "tuner: " << e.what() << "\n";
+  } catch (const UsageError& e) {  // every error: one line (one_line), the exit code documented in --help
+    std::cerr << "tuner: " << one_line(e.what()) << "\n";
     return kExitUsage;
   } catch (const NoGpuError& e) {
-    std::cerr << "tuner: " << e.what() << "\n"
-              << "tuner: the sweep needs an NVIDIA GPU; 'tuner --list' works without one.\n";
+    std::cerr << "tuner: " << one_line(e.what()) << "; the sweep and --profile need an NVIDIA GPU ('tuner --list' "
+              << "and 'tuner --profile --dry-run' work without one)\n";
     return kExitNoGpu;
   } catch (const CudaError& e) {
-    std::cerr << "tuner: fatal GPU error: " << e.what() << "\n";
+    std::cerr << "tuner: fatal GPU error: " << one_line(e.what()) << "\n";
     return kExitFatalGpu;
   } catch (const std::exception& e) {
-    std::cerr << "tuner: " << e.what() << "\n";
+    std::cerr << "tuner: " << one_line(e.what()) << "\n";
     return 1;
   }
 }

@@ -1,0 +1,113 @@
+#include "reports/ncu_metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "reports/table.hpp"
+#include "tuner/check.hpp"
+
+namespace convmish {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSchema = "convmish.ncu_metrics";
+constexpr int kVersion = 1;
+
+std::optional<double> optional_number(const json& k, const char* key) {
+  if (!k.contains(key) || k.at(key).is_null()) return std::nullopt;
+  if (!k.at(key).is_number()) throw UsageError(std::string("'") + key + "' is not a number");
+  return k.at(key).get<double>();
+}
+
+double weight(const NcuKernel& k) { return k.calls * k.duration_ns.value_or(0); }
+
+std::string value(const std::optional<double>& v, int digits) { return v ? fixed(*v, digits) : "-"; }
+
+}  // namespace
+
+std::vector<const NcuKernel*> NcuMetrics::of(const std::string& record) const {
+  std::vector<const NcuKernel*> out;
+  for (const auto& k : kernels)
+    if (k.record == record) out.push_back(&k);
+  std::stable_sort(out.begin(), out.end(), [](const NcuKernel* a, const NcuKernel* b) { return weight(*a) > weight(*b); });
+  return out;
+}
+
+NcuMetrics read_ncu_metrics(const fs::path& path) {
+  std::ifstream f(path);
+  if (!f) throw UsageError(path.string() + ": cannot open");
+  json j;
+  try {
+    j = json::parse(f);
+  } catch (const json::exception& e) {
+    throw UsageError(path.string() + ": not JSON (" + e.what() + ")");
+  }
+  if (!j.is_object() || j.value("schema", "") != kSchema)
+    throw UsageError(path.string() + ": not a " + kSchema + " file");
+  if (j.value("schema_version", 0) != kVersion)
+    throw UsageError(path.string() + ": schema_version " + j.value("schema_version", json()).dump() + ", expected " +
+                     std::to_string(kVersion));
+  NcuMetrics m;
+  m.path = path;
+  try {
+    m.results = j.value("results", json()).is_string() ? j["results"].get<std::string>() : "";
+    m.nvtx_filter = j.value("nvtx_filter", "");
+    for (const json& k : j.at("kernels")) {
+      NcuKernel x;
+      x.record = k.at("record").get<std::string>();
+      x.record_id = k.value("record_id", -1);
+      x.kernel = k.at("kernel").get<std::string>();
+      x.calls = k.at("calls").get<int>();
+      x.duration_ns = optional_number(k, "duration_ns");
+      x.dram_pct = optional_number(k, "dram_throughput_pct");
+      x.sm_pct = optional_number(k, "sm_throughput_pct");
+      x.occupancy_pct = optional_number(k, "achieved_occupancy_pct");
+      x.registers = optional_number(k, "registers_per_thread");
+      m.kernels.push_back(std::move(x));
+    }
+  } catch (const json::exception& e) {
+    throw UsageError(path.string() + ": malformed kernel entry (" + e.what() + ")");
+  } catch (const UsageError& e) {
+    throw UsageError(path.string() + ": malformed kernel entry (" + e.what() + ")");
+  }
+  return m;
+}
+
+std::optional<fs::path> find_ncu_metrics_beside(const fs::path& results) {
+  const fs::path candidate = results.parent_path() / "ncu_metrics.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(candidate, ec)) return std::nullopt;
+  try {
+    std::ifstream f(candidate);
+    const json j = json::parse(f);
+    if (j.value("schema", "") != kSchema || !j.value("results", json()).is_string()) return std::nullopt;
+    if (fs::path(j["results"].get<std::string>()).filename() != results.filename()) return std::nullopt;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+  return candidate;
+}
+
+std::string ncu_section(const NcuMetrics& m, const std::vector<std::string>& records) {
+  Table t({"configuration", "kernel", ">calls", ">duration us", ">DRAM %", ">SM %", ">occupancy %", ">registers"});
+  for (const auto& r : records)
+    for (const NcuKernel* k : m.of(r))
+      t.add({r, k->kernel, std::to_string(k->calls),
+             k->duration_ns ? fixed(*k->duration_ns / 1e3, 1) : "-", value(k->dram_pct, 1), value(k->sm_pct, 1),
+             value(k->occupancy_pct, 1), value(k->registers, 0)});
+  if (t.empty()) return "";
+  return "## Nsight Compute\n\nFrom " + m.path.filename().string() + " (" +
+         (m.nvtx_filter.empty() ? std::string("NVTX filter unknown") : m.nvtx_filter + " NVTX filter") +
+         "): every kernel of each profiled configuration, the longest first, medians over its calls. ncu replays "
+         "each kernel with its caches flushed and clocks left alone (--clock-control none), so durations are "
+         "close to, not equal to, the timings above. DRAM and SM: % of peak sustained throughput; occupancy: "
+         "achieved, % of the warps an SM holds.\n\n" + t.markdown();
+}
+
+}  // namespace convmish

@@ -1,0 +1,105 @@
+// Test-only variants (linked into tuner_faults, never into the tuner): a kernel that writes far out of bounds
+// (a sticky CUDA error), one that never finishes, and one that computes a wrong result. The isolation test runs
+// them in a real sweep beside good variants: they must come out as launch_error, timeout and incorrect, and
+// leave the good variants' results as they are without them.
+#include "tuner/check.hpp"
+#include "tuner/rtc.hpp"
+#include "tuner/variant.hpp"
+
+namespace convmish {
+namespace {
+
+// The parts every fault variant shares: one fp32 configuration, one kernel from the given file.
+class FaultVariant : public Variant {
+ public:
+  FaultVariant(std::string id, std::string description, KernelSpec spec)
+      : id_(std::move(id)), description_(std::move(description)), spec_(std::move(spec)) {
+    space_.add("block", {32}, "threads per block");
+  }
+  std::string id() const override { return id_; }
+  std::string description() const override { return description_; }
+  std::string precision(const Config&) const override { return "fp32"; }
+  const ParamSpace& space() const override { return space_; }
+  std::vector<KernelSpec> kernels(const Problem&, const Config&) const override { return {spec_}; }
+
+ private:
+  std::string id_, description_;
+  KernelSpec spec_;
+  ParamSpace space_;
+};
+
+class OobWrite : public FaultVariant {
+ public:
+  OobWrite()
+      : FaultVariant("test.oob_write", "test only: writes far out of bounds (illegal address, a sticky error)",
+                     KernelSpec{"fault_kernels.cu", "test_oob_write", {}}) {}
+  std::unique_ptr<Instance> instantiate(const Problem& p, const Config&, std::vector<LoadedKernel> k,
+                                        const LaunchEnv&) const override {
+    struct Inst : Instance {
+      Problem p;
+      LoadedKernel k;
+      void launch(const Buffers& b, cudaStream_t s) override {
+        ConvMishArgs a = p.args(b.x, b.w, b.b, b.y);
+        convmish::launch(k, dim3(1), dim3(32), 0, s, a);
+      }
+    };
+    auto i = std::make_unique<Inst>();
+    i->p = p;
+    i->k = k.at(0);
+    return i;
+  }
+};
+
+class Spin : public FaultVariant {
+ public:
+  Spin()
+      : FaultVariant("test.spin", "test only: spins forever on a flag nothing sets (the watchdog's case)",
+                     KernelSpec{"fault_kernels.cu", "test_spin", {}}) {}
+  std::unique_ptr<Instance> instantiate(const Problem& p, const Config&, std::vector<LoadedKernel> k,
+                                        const LaunchEnv&) const override {
+    struct Inst : Instance {
+      Problem p;
+      LoadedKernel k;
+      size_t workspace_bytes() const override { return sizeof(int); }
+      void launch(const Buffers& b, cudaStream_t s) override {
+        ConvMishArgs a = p.args(b.x, b.w, b.b, b.y);
+        const int* flag = static_cast<const int*>(b.workspace);
+        CUDA_CHECK(cudaMemsetAsync(b.workspace, 0, sizeof(int), s));
+        convmish::launch(k, dim3(1), dim3(32), 0, s, a, flag);
+      }
+    };
+    auto i = std::make_unique<Inst>();
+    i->p = p;
+    i->k = k.at(0);
+    return i;
+  }
+};
+
+class Wrong : public FaultVariant {
+ public:
+  Wrong()
+      : FaultVariant("test.wrong", "test only: the naive fused kernel with one Mish application too few",
+                     KernelSpec{"conv_naive_fused.cu", "conv_naive_fused", {{"BLOCK", "32"}}}) {}
+  std::unique_ptr<Instance> instantiate(const Problem& p, const Config&, std::vector<LoadedKernel> k,
+                                        const LaunchEnv&) const override {
+    struct Inst : Instance {
+      Problem p;
+      LoadedKernel k;
+      void launch(const Buffers& b, cudaStream_t s) override {
+        ConvMishArgs a = p.args(b.x, b.w, b.b, b.y);
+        a.mish_count = a.mish_count > 0 ? a.mish_count - 1 : 1;  // wrong whatever --mish-count says
+        convmish::launch(k, dim3(unsigned((p.y_elems() + 31) / 32)), dim3(32), 0, s, a);
+      }
+    };
+    auto i = std::make_unique<Inst>();
+    i->p = p;
+    i->k = k.at(0);
+    return i;
+  }
+};
+
+}  // namespace
+CONVMISH_REGISTER_VARIANT(OobWrite);
+CONVMISH_REGISTER_VARIANT(Spin);
+CONVMISH_REGISTER_VARIANT(Wrong);
+}  // namespace convmish

@@ -1,0 +1,182 @@
+// tuner export --pytorch for the fused variants: each one's Instance::launch as C++ on the CUDA runtime, written
+// against the kernels' own defines and macros; block and shared memory come from the kernel's compile-time constants
+// or the record's details (what the tuner launched), static_asserted against each other. The grid, a function of
+// the run-time shape, is the launch's formula, checked here against the record's details (grid, tiles, kblocks) for
+// the record's problem, so a variant whose launch changed fails the export instead of running differently.
+#include <algorithm>
+#include <string>
+
+#include "tuner/check.hpp"
+#include "tuner/export.hpp"
+
+namespace convmish {
+namespace {
+
+std::string define(const std::vector<KernelSpec>& ks, const std::string& name) {
+  for (const auto& [n, v] : ks.at(0).defines)
+    if (n == name) return v;
+  throw std::runtime_error("define " + name + " is not among the variant's kernel defines: the exporter " +
+                           "(variants/fused_export.cpp) no longer matches the variant");
+}
+
+int64_t define_int(const std::vector<KernelSpec>& ks, const std::string& name) { return std::stoll(define(ks, name)); }
+
+// The record's details[key] as an integer (element `i` when it is an array), or -1 when the record lacks it.
+int64_t detail(const Record& r, const char* key, size_t i = 0) {
+  if (!r.details.contains(key)) return -1;
+  const auto& v = r.details[key];
+  const nlohmann::json& e = v.is_array() ? (i < v.size() ? v[i] : nlohmann::json()) : (i == 0 ? v : nlohmann::json());
+  return e.is_number_integer() ? e.get<int64_t>() : -1;
+}
+
+// Throws when the record's details disagree with the exporter's launch for the record's problem.
+void expect_detail(const ExportContext& ctx, const char* key, int64_t want, size_t i = 0) {
+  const int64_t got = detail(ctx.record, key, i);
+  if (got >= 0 && got != want)
+    throw std::runtime_error("the record's details." + std::string(key) + (i ? "[" + std::to_string(i) + "]" : "") +
+                             " = " + std::to_string(got) + " but the export would launch " + std::to_string(want) +
+                             " for " + ctx.problem.shape_string() + ": the variant's launch changed since the " +
+                             "record was made, or variants/fused_export.cpp no longer matches it");
+}
+
+// static_asserts that the kernel's own constant equals what the record says the tuner launched with.
+std::string assert_detail(const Record& r, const char* key, const std::string& expr) {
+  const int64_t v = detail(r, key);
+  if (v < 0) return {};
+  return "static_assert(" + expr + " == " + std::to_string(v) + ", \"the record's details." + key +
+         " (the tuner's launch) and the kernel's " + expr + " disagree: export from a results file of this build\");\n";
+}
+
+ExportLaunch naive(const ExportContext& ctx) {
+  ExportLaunch l;
+  l.kernels = ctx.variant.kernels(ctx.problem, ctx.config);
+  const int64_t block = define_int(l.kernels, "BLOCK");
+  expect_detail(ctx, "block", block);
+  expect_detail(ctx, "grid", (ctx.problem.y_elems() + block - 1) / block);
+  l.summary = {"conv_naive_fused: one thread per output (" + std::to_string(block) +
+               " per block), direct convolution, bias and Mish in registers"};
+  l.launch = assert_detail(ctx.record, "block", "BLOCK") + R"CU(
+static size_t cm_workspace_bytes(const ConvMishArgs&) { return 0; }
+
+static std::string cm_launch(const ConvMishArgs& a, void*, cudaStream_t s) {
+  const long long blocks = ((long long)a.N * a.K * a.P * a.Q + BLOCK - 1) / BLOCK;
+  if (blocks > 0x7fffffffLL) return "grid exceeds 2^31-1 blocks";
+  conv_naive_fused<<<dim3((unsigned)blocks), dim3(BLOCK), 0, s>>>(a);
+  return cm_launch_error("conv_naive_fused");
+}
+)CU";
+  return l;
+}
+
+ExportLaunch tiled(const ExportContext& ctx) {
+  ExportLaunch l;
+  l.min_cc = 80;  // cp.async
+  l.kernels = ctx.variant.kernels(ctx.problem, ctx.config);
+  const Problem& p = ctx.problem;
+  const int64_t tk = define_int(l.kernels, "TILE_K"), th = define_int(l.kernels, "TILE_H"),
+                tw = define_int(l.kernels, "TILE_W");
+  expect_detail(ctx, "grid", (p.K + tk - 1) / tk * ((p.P() + th - 1) / th) * ((p.Q() + tw - 1) / tw), 0);
+  expect_detail(ctx, "grid", std::min<int64_t>(p.N, 65535), 1);
+  expect_detail(ctx, "grid", (p.N + 65534) / 65535, 2);
+  l.summary = {"conv_tiled_fused: " + std::to_string(tk) + " channels x " + std::to_string(th) + "x" +
+               std::to_string(tw) + " pixels per CTA, fp32 FFMA, cp.async staging, bias and Mish in registers"};
+  l.launch = assert_detail(ctx.record, "block", "tiled::kThreads") +
+             assert_detail(ctx.record, "smem_bytes", "SMEM_FLOATS * 4") + R"CU(
+static size_t cm_workspace_bytes(const ConvMishArgs&) { return 0; }
+
+// Grid: x = pixel tile * K tiles + K tile (K tiles fastest), y + 65535 z = image.
+static std::string cm_launch(const ConvMishArgs& a, void*, cudaStream_t s) {
+  const long long k_tiles = (a.K + TILE_K - 1) / TILE_K;
+  const long long tiles = (long long)((a.P + TILE_H - 1) / TILE_H) * ((a.Q + TILE_W - 1) / TILE_W);
+  if (k_tiles * tiles > 0x7fffffffLL) return "grid: more than 2^31-1 CTAs along x";
+  const dim3 grid((unsigned)(k_tiles * tiles), (unsigned)(a.N < 65535 ? a.N : 65535), (unsigned)((a.N + 65534) / 65535));
+  const size_t smem = size_t(SMEM_FLOATS) * 4;
+  const std::string e = cm_dynamic_smem((const void*)conv_tiled_fused, "conv_tiled_fused", smem);
+  if (!e.empty()) return e;
+  conv_tiled_fused<<<grid, dim3(tiled::kThreads), smem, s>>>(a);
+  return cm_launch_error("conv_tiled_fused");
+}
+)CU";
+  return l;
+}
+
+// fused.igemm_*: the kernel walks its tiles with a stride of the grid, so any multiple of the channel blocks is
+// correct; the tuner's grid (as many CTAs as fit, a multiple of the channel blocks, at most one tile per warp group)
+// is what makes it fast. Shared memory is the record's details.smem_bytes: it depends only on compiled-in values
+// (filter, tiles, stages, groups, CPAD), so it holds for every shape the export admits.
+ExportLaunch igemm(const ExportContext& ctx) {
+  ExportLaunch l;
+  l.min_cc = 80;  // mma.sync TF32, cp.async
+  l.kernels = ctx.variant.kernels(ctx.problem, ctx.config);
+  const Problem& p = ctx.problem;
+  const int64_t th = define_int(l.kernels, "TH"), tw = define_int(l.kernels, "TW"), bn = define_int(l.kernels, "BN");
+  int64_t groups = 1;
+  for (const auto& [n, v] : l.kernels.at(0).defines)
+    if (n == "GROUPS") groups = std::stoll(v);
+  const int64_t smem = detail(ctx.record, "smem_bytes");
+  if (smem <= 0)
+    throw UsageError(ctx.record.name() + ": its record has no details.smem_bytes (the tuner's launch); export a " +
+                     "record that the tuner measured");
+  const int64_t kblocks = (p.K + bn - 1) / bn, tiles = (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N;
+  expect_detail(ctx, "kblocks", kblocks);
+  expect_detail(ctx, "tiles", tiles);
+  const int64_t per_sm = detail(ctx.record, "ctas_per_sm");
+  const int64_t sms = ctx.meta.contains("device") ? ctx.meta["device"].value("sm_count", int64_t(-1)) : -1;
+  if (per_sm > 0 && sms > 0) {
+    const int64_t want = std::min(per_sm * sms, (tiles + groups - 1) / groups * kblocks);
+    expect_detail(ctx, "grid", std::max(kblocks, want / kblocks * kblocks));
+  }
+  const bool threex = define(l.kernels, "THREEX") == "1";
+  l.summary = {std::string("igemm_weights: the weights arranged per channel block into the workspace") +
+                   (threex ? "" : " (rounded to TF32)"),
+               "conv_igemm_mma: persistent CTAs (as many as fit), each with one block of " + std::to_string(bn) +
+                   " output channels' weights resident in shared memory (" + std::to_string(smem) + " B), " +
+                   std::to_string(groups) + " warp group(s) on " + std::to_string(th) + "x" + std::to_string(tw) +
+                   " pixel tiles, mma.sync " + (threex ? "3xTF32" : "TF32") + ", bias and Mish epilogue"};
+  l.launch = assert_detail(ctx.record, "block", "THREADS") + "constexpr size_t kIgemmSmem = " + std::to_string(smem) +
+             ";  // the record's details.smem_bytes\nconstexpr long long kIgemmGroups = " + std::to_string(groups) +
+             ";\n" + R"CU(
+static size_t cm_workspace_bytes(const ConvMishArgs& a) { return size_t((a.K + BN - 1) / BN) * B_FLOATS * 4; }
+
+// As IgemmInstance: the weights pre-arranged into the workspace, then persistent CTAs, as many as fit on the GPU at
+// once and at most one tile per warp group, a multiple of the channel blocks.
+static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_t s) {
+  const long long kblocks = (a.K + BN - 1) / BN;
+  const long long tiles = (long long)((a.P + TH - 1) / TH) * ((a.Q + TW - 1) / TW) * a.N;
+  if (tiles > 0x7fffffffLL || kblocks * B_FLOATS > 0x7fffffffLL) return "problem too large";
+  std::string e = cm_dynamic_smem((const void*)conv_igemm_mma, "conv_igemm_mma", kIgemmSmem);
+  if (!e.empty()) return e;
+  static int cached_device = -1, sms = 0, per_sm = 0;  // occupancy, once per device as the tuner's instance does
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) return cm_launch_error("cudaGetDevice");
+  if (device != cached_device) {
+    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, conv_igemm_mma, THREADS, kIgemmSmem) != cudaSuccess)
+      return cm_launch_error("occupancy of conv_igemm_mma");
+    cached_device = device;
+  }
+  if (per_sm < 1) return "conv_igemm_mma does not fit an SM (registers or shared memory)";
+  const long long fit = (long long)per_sm * sms, need = (tiles + kIgemmGroups - 1) / kIgemmGroups * kblocks;
+  const long long want = fit < need ? fit : need;
+  const long long ctas = want / kblocks * kblocks > kblocks ? want / kblocks * kblocks : kblocks;
+  float* wt = static_cast<float*>(workspace);
+  const long long n = kblocks * B_FLOATS;
+  igemm_weights<<<dim3((unsigned)((n + 255) / 256)), dim3(256), 0, s>>>(a.w, wt, a.K, a.C, (int)kblocks);
+  e = cm_launch_error("igemm_weights");
+  if (!e.empty()) return e;
+  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);
+  return cm_launch_error("conv_igemm_mma");
+}
+)CU";
+  return l;
+}
+
+bool is(const Variant& v, const char* id) { return v.id() == id; }
+
+const bool registered =
+    register_exporter({[](const Variant& v) { return is(v, "fused.naive"); }, naive}) &&
+    register_exporter({[](const Variant& v) { return is(v, "fused.tiled_fp32"); }, tiled}) &&
+    register_exporter({[](const Variant& v) { return v.id().rfind("fused.igemm_", 0) == 0; }, igemm});
+
+}  // namespace
+}  // namespace convmish
