@@ -144,12 +144,13 @@ fi
 
 if [ "${GATE:-0}" = 1 ]; then
   step "regression gate: two independent runs of this build, and a deliberately slowed build (-G)"
-  gate_args=(-p seed -v "${GATE_VARIANTS:-mish.float4,fused.tiled_fp32,fused.igemm_tf32}" -s random -b 2 --repeat 2)
+  gate_args=(-p seed -v "${GATE_VARIANTS:-mish.float4,fused.igemm_tf32}" -s random -b 2 --repeat 2)
   "$BUILD_DIR/tuner" "${gate_args[@]}" -o "$OUTDIR/gate-a.json" > "$OUTDIR/gate-a.log" 2>&1 || status=1
   "$BUILD_DIR/tuner" "${gate_args[@]}" -o "$OUTDIR/gate-b.json" > "$OUTDIR/gate-b.log" 2>&1 || status=1
   # The kernels compiled with -G (no device optimisation): every NVRTC-compiled kernel must come out slower.
   # (--fmad=false was tried first and changed nothing: the FFMA kernels call fmaf() explicitly.)
-  CONVMISH_NVRTC_OPTIONS="--device-debug" "$BUILD_DIR/tuner" "${gate_args[@]}" -o "$OUTDIR/gate-slow.json" \
+  # (fused.tiled_fp32 is left out by default: built with -G it takes ~10 s a launch.)
+  CONVMISH_NVRTC_OPTIONS="--device-debug" "$BUILD_DIR/tuner" "${gate_args[@]}" --repeat 1 -o "$OUTDIR/gate-slow.json" \
     > "$OUTDIR/gate-slow.log" 2>&1 || status=1
   for cand in b slow; do
     "$BUILD_DIR/reports/compare" "$OUTDIR/gate-a.json" "$OUTDIR/gate-$cand.json" \

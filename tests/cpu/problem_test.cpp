@@ -46,7 +46,7 @@ TEST(Problem, RejectsBadShapesWithAReason) {
   EXPECT_THROW(parse_problem("1,3,8,8"), UsageError);
   EXPECT_THROW(parse_problem("1,3,8x,8,4,3"), UsageError);
   EXPECT_THROW(parse_problem("huge"), UsageError);
-  EXPECT_THROW(parse_problem("100000,1000,100000,100000,4,3"), UsageError);  // beyond 2^40 elements
+  EXPECT_THROW(parse_problem("100000,1000,100000,100000,4,3"), UsageError);  // beyond 2^31-1 elements
   try {
     parse_problem("1,3,2,8,4,3");
   } catch (const UsageError& e) {
