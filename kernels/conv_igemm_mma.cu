@@ -27,7 +27,7 @@
 #include "mish.cuh"
 
 #ifndef TH
-#define TH 16
+#define TH 8
 #endif
 #ifndef TW
 #define TW 32
@@ -39,7 +39,7 @@
 #define CK 8
 #endif
 #ifndef WM
-#define WM 8
+#define WM 4
 #endif
 #ifndef WN
 #define WN 1
@@ -196,12 +196,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
   };
 
-  // Per-thread offsets: A rows (pixel g of each m fragment; pixel g + 8 is 8*STRIDE columns on), channel 2t;
-  // B rows (output channel g of each n fragment).
+  // Fragment rows g and g + 8 of an m fragment are pixels 2g and 2g + 1 of its 16 (any row order works if the
+  // epilogue follows it): the pair is adjacent, one 64-bit load on the taps where it is 8-byte aligned and one
+  // 64-bit store per channel in the epilogue.
+  // Per-thread offsets: A rows (pixel 2g of each m fragment), channel 2t; B rows (output channel g of each n
+  // fragment).
   int a_off[MI];
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {
-    const int m = wm * (BM / WM) + mi * 16 + g;
+    const int m = wm * (BM / WM) + mi * 16 + 2 * g;
     a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
   }
   int b_row[NI];
@@ -246,7 +249,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
         for (int mi = 0; mi < MI; ++mi) {
           const float* p = a_tap + a_off[mi] + k8 * CSA;
-          const float v[4] = {p[0], p[8 * STRIDE], p[CSA], p[CSA + 8 * STRIDE]};
+          float v[4];
+          // a0/a1: pixels 2g, 2g+1 of channel 2t; a2/a3: the same of channel 2t+1. Stride 1: the pair is 8-byte
+          // aligned when the tap column plus the shift SH is even (tile columns, 2g, rows and CSA are even).
+          if (STRIDE == 1 && ((rs % KS) + SH) % 2 == 0) {
+            const float2 lo = *reinterpret_cast<const float2*>(p);
+            const float2 hi = *reinterpret_cast<const float2*>(p + CSA);
+            v[0] = lo.x, v[1] = lo.y, v[2] = hi.x, v[3] = hi.y;
+          } else {
+            v[0] = p[0], v[1] = p[STRIDE], v[2] = p[CSA], v[3] = p[CSA + STRIDE];
+          }
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
 #if THREEX || ROUND_A
@@ -310,26 +322,34 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
         for (int j = 0; j < 2; ++j) bias[ni][j] = (a.b && ni * 8 + j < kleft) ? a.b[kt + ni * 8 + j] : 0.f;
+      const bool pairs_aligned = a.Q % 2 == 0;  // then every pixel pair (2g, 2g+1) starts 8-byte aligned
 #pragma unroll
       for (int mi = 0; mi < MI; ++mi) {
+        // Accumulators: [0], [1] = pixel 2g, channels 2t, 2t+1; [2], [3] = pixel 2g+1, the same channels.
+        const int m = wm * (BM / WM) + mi * 16 + 2 * g;
+        const int oh = th_i * TH + m / TW, ow = tw_i * TW + m % TW;
+        const bool in0 = oh < a.P && ow < a.Q, in1 = oh < a.P && ow + 1 < a.Q;
+        float* yp = yb + (oh * a.Q + ow);
 #pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          const int m = wm * (BM / WM) + mi * 16 + g + half * 8;
-          const int oh = th_i * TH + m / TW, ow = tw_i * TW + m % TW;
-          const bool in = oh < a.P && ow < a.Q;
-          float* yp = yb + (oh * a.Q + ow);
+        for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
-          for (int ni = 0; ni < NI; ++ni)
+          for (int j = 0; j < 2; ++j) {
+            // Mish on every accumulator, only the stores predicated: no branches around the math.
+            float v0 = acc[mi][ni][j] + bias[ni][j], v1 = acc[mi][ni][2 + j] + bias[ni][j];
 #pragma unroll
-            for (int j = 0; j < 2; ++j) {
-              // Mish on every accumulator, only the store predicated: no branches around the math.
-              float v = acc[mi][ni][half * 2 + j] + bias[ni][j];
-#pragma unroll
-              for (int i = 0; i < MISH_COUNT; ++i) v = cm::mish<MISH_FORM>(v);
-              if (in && ni * 8 + j < kleft) yp[(ni * 8 + j) * plane] = v;
-              acc[mi][ni][half * 2 + j] = 0.f;
+            for (int i = 0; i < MISH_COUNT; ++i) v0 = cm::mish<MISH_FORM>(v0), v1 = cm::mish<MISH_FORM>(v1);
+            float* q = yp + (ni * 8 + j) * plane;
+            if (ni * 8 + j < kleft) {
+              if (in1 && pairs_aligned) {
+                *reinterpret_cast<float2*>(q) = make_float2(v0, v1);
+              } else {
+                if (in0) q[0] = v0;
+                if (in1) q[1] = v1;
+              }
             }
-        }
+            acc[mi][ni][j] = 0.f;
+            acc[mi][ni][2 + j] = 0.f;
+          }
       }
     }
   }
