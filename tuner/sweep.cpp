@@ -22,6 +22,7 @@
 #include "tuner/reference.hpp"
 #include "tuner/rtc.hpp"
 #include "tuner/session.hpp"
+#include "tuner/shard.hpp"
 #include "tuner/supervisor.hpp"
 #include "tuner/tolerance.hpp"
 
@@ -179,7 +180,16 @@ class InProcess : public Executor {
 
 std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log) {
   p.validate();
-  const std::vector<Job> jobs = plan_jobs(o);  // usage errors before touching the GPU
+  const std::vector<Job> plan = plan_jobs(o);  // usage errors before touching the GPU
+  // With --shard, only this shard's jobs run; `plan_index` keeps each job's position in the whole plan, which is
+  // its record id and seeds its validation inputs, so a shard's records are those of an unsharded sweep.
+  const std::optional<Shard> shard =
+      o.shard_count > 0 ? std::optional<Shard>(Shard{o.shard_index, o.shard_count}) : std::nullopt;
+  std::vector<size_t> plan_index(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) plan_index[i] = i;
+  if (shard) plan_index = shard_indices(plan, *shard);
+  std::vector<Job> jobs;
+  for (size_t i : plan_index) jobs.push_back(plan[i]);
   if (!o.worker_command.empty() && !(o.timeout_s > 0)) throw UsageError("--timeout must be positive");
   NvtxPhase<phase::Sweep> sweep_range;
 
@@ -213,6 +223,10 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     meta["tolerances"].push_back({{"precision", t.precision}, {"rel_l2", t.rel_l2}, {"atol", t.atol},
                                   {"rtol", t.rtol}, {"why", t.why}});
   meta["copy_bandwidth"] = ready.at("copy_bandwidth");
+  if (shard) {
+    meta["shard"] = shard_meta(*shard);
+    meta["plan"] = plan_meta(plan);
+  }
   meta["isolation"] = supervisor ? json{{"worker", true}, {"timeout_s", o.timeout_s}} : json{{"worker", false}};
   const auto previous =
       o.resume ? resumable_records(o.out, p, dev_name, o.timer, o.checks) : std::map<std::string, Record>{};
@@ -226,7 +240,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   for (size_t i = 0; i < jobs.size(); ++i)
     if (resumed[i]) {
       Record rec = *resumed[i];
-      rec.id = int(i);
+      rec.id = int(plan_index[i]);
       writer.add(rec);
     }
   writer.flush();
@@ -238,7 +252,11 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
       << ready["nvrtc_arch"].get<std::string>() << ", " << dev.value("sm_count", 0) << " SMs, L2 "
       << (dev.value("l2_bytes", size_t(0)) >> 20) << " MiB)\n"
       << "problem " << p.name << ": " << p.shape_string() << ", " << fmt(p.flops() / 1e9, 2) << " GFLOP, "
-      << fmt(p.min_bytes() / 1e9, 3) << " GB minimal traffic; " << jobs.size() << " configurations, timer "
+      << fmt(p.min_bytes() / 1e9, 3) << " GB minimal traffic; " << jobs.size() << " configurations"
+      << (shard ? " (shard " + std::to_string(shard->index) + "/" + std::to_string(shard->count) + " of " +
+                      std::to_string(plan.size()) + " planned, the baseline in every shard)"
+                : std::string())
+      << ", timer "
       << (o.timer.cold ? "cold" : "hot") << "\n";
   if (supervisor)
     log << "isolation: configurations run in worker pid " << ready.value("pid", 0) << ", watchdog " << o.timeout_s
@@ -261,13 +279,13 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     if (o.time_budget_s && !(job.is_baseline && job.round == 0) &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() > *o.time_budget_s) {
       ++skipped_for_time;
-      exec->discard(i);
+      exec->discard(plan_index[i]);
       continue;
     }
     Ahead ahead;
     for (size_t j = i + 1; j < jobs.size() && j <= i + window; ++j)
-      if (!resumed[j]) ahead.emplace_back(j, &jobs[j]);
-    JobResult res = exec->run(i, job, ahead);
+      if (!resumed[j]) ahead.emplace_back(plan_index[j], &jobs[j]);
+    JobResult res = exec->run(plan_index[i], job, ahead);
     Record& rec = res.record;
     if (rec.status == Status::kOk && rec.timing) {
       if (job.is_baseline) baseline_ms = rec.timing->median_ms;

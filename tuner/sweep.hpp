@@ -35,6 +35,7 @@ struct SweepOptions {
   // watchdog timeout; empty runs everything in this process (a sticky error then ends the sweep).
   std::vector<std::string> worker_command;
   double timeout_s = 120;               // per configuration, with isolation: then the worker is killed
+  int shard_index = 0, shard_count = 0;  // --shard I/N: run only shard I of N of the plan (tuner/shard.hpp); 0: all
 };
 
 // Baseline every speedup is quoted against.

@@ -19,6 +19,7 @@
 #include "tuner/profile.hpp"
 #include "tuner/problem.hpp"
 #include "tuner/rtc.hpp"
+#include "tuner/shard.hpp"
 #include "tuner/sweep.hpp"
 #include "tuner/tolerance.hpp"
 #include "tuner/worker.hpp"
@@ -156,6 +157,10 @@ int main(int argc, char** argv) {
                "exit code 4)");
   app.add_flag("--worker", worker, "internal: serve configurations to the tuner that started this process")
       ->group("");
+  std::string shard_spec;
+  app.add_option("--shard", shard_spec,
+                 "I/N: run only shard I (0-based) of N of the plan, for job arrays (the baseline runs in every "
+                 "shard); join the shards' files with 'tuner merge'");
   app.add_flag("-l,--list", list, "list variants, parameter spaces, presets and tolerances (no GPU needed)");
   app.add_flag("--no-nvtx", no_nvtx, "emit no NVTX ranges (as CONVMISH_NVTX=0): to measure their overhead");
   ProfileOptions prof;
@@ -189,6 +194,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp32", "fp32_fastmath", "tf32"}));
   exporter->add_option("--record", export_req.record, "this record id");
   exporter->add_option("-o,--out", export_out, "Python file to write")->capture_default_str();
+  auto* merger = app.add_subcommand(
+      "merge", "join the results files of 'tuner --shard I/N' runs of one sweep; report missing or duplicated "
+               "configurations (exit 1) (no GPU)");
+  std::vector<std::string> merge_inputs;
+  std::string merge_out;
+  merger->add_option("shards", merge_inputs, "the shards' results files")->required();
+  merger->add_option("-o,--out", merge_out, "merged results file (written atomically)")->required();
   app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
@@ -205,6 +217,12 @@ int main(int argc, char** argv) {
     if (!profile && profile_best.empty() &&
         (dry_run || app.count("--plan") || app.count("--launches") || app.count("--ncu-report")))
       throw UsageError("--dry-run, --plan, --launches and --ncu-report belong to --profile / --profile-best");
+    if (*merger) return merge_command(merge_inputs, merge_out, std::cout, std::cerr);
+    if (!shard_spec.empty()) {
+      const Shard s = parse_shard(shard_spec);
+      o.shard_index = s.index;
+      o.shard_count = s.count;
+    }
     if (*exporter) {
       if (export_req.results.empty()) throw UsageError("export: --pytorch RESULTS.json is required");
       const ExportedModule m = export_pytorch(export_req);
