@@ -85,17 +85,17 @@ template <bool kThreeX>
 class FusedIgemm : public Variant {
  public:
   FusedIgemm() {
-    space_.add("th", {8, 16, 4, 32}, "output rows per tile")
-        .add("tw", {32, 64, 16}, "output columns per tile (multiple of 16)")
+    space_.add("th", {4, 8, 16, 32}, "output rows per tile")
+        .add("tw", {64, 32, 16}, "output columns per tile (multiple of 16)")
         .add("bn", kThreeX ? std::vector<int64_t>{32, 64, 128} : std::vector<int64_t>{64, 32, 128},
              "output channels per CTA (their weights stay in shared memory)")
         .add("ck", {8, 16}, "input channels per pipeline stage")
         .add("wm", {4, 8, 2}, "warps along the pixels")
         .add("wn", {1, 2}, "warps along the output channels")
-        .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
+        .add("stages", {2, 3, 4}, "cp.async pipeline depth (input patches in flight)")
         .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
         .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)");
-    if (!kThreeX) space_.add("round", {1, 0}, "1: round the input to TF32 (cvt.rna), 0: let the tensor core truncate");
+    if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it (cvt.rna)");
     space_.add("form", kThreeX ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{2, 3, 1},
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
     space_.require("th*tw divisible by 16*wm",
