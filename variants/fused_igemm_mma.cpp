@@ -92,7 +92,7 @@ class FusedIgemm : public Variant {
         .add("ck", {8, 16}, "input channels per pipeline stage")
         .add("wm", {4, 8, 2}, "warps along the pixels")
         .add("wn", {1, 2}, "warps along the output channels")
-        .add("stages", {2, 3, 4}, "cp.async pipeline depth (input patches in flight)")
+        .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
         .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
         .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)");
     if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it (cvt.rna)");
