@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
 #include "reports/table.hpp"
 #include "tuner/check.hpp"
+#include "tuner/json_read.hpp"
 
 namespace convmish {
 
@@ -50,9 +52,9 @@ NcuMetrics read_ncu_metrics(const fs::path& path) {
   }
   if (!j.is_object() || j.value("schema", "") != kSchema)
     throw UsageError(path.string() + ": not a " + kSchema + " file");
-  if (j.value("schema_version", 0) != kVersion)
-    throw UsageError(path.string() + ": schema_version " + j.value("schema_version", json()).dump() + ", expected " +
-                     std::to_string(kVersion));
+  const json version = j.value("schema_version", json());
+  if (!version.is_number_integer() || version != kVersion)  // 1.0 is not 1: the writer writes an integer
+    throw UsageError(path.string() + ": schema_version " + version.dump() + ", expected " + std::to_string(kVersion));
   NcuMetrics m;
   m.path = path;
   try {
@@ -61,9 +63,9 @@ NcuMetrics read_ncu_metrics(const fs::path& path) {
     for (const json& k : j.at("kernels")) {
       NcuKernel x;
       x.record = k.at("record").get<std::string>();
-      x.record_id = k.value("record_id", -1);
+      x.record_id = json_int32_or(k, "record_id", -1);  // integers in range only (json_read.hpp)
       x.kernel = k.at("kernel").get<std::string>();
-      x.calls = k.at("calls").get<int>();
+      x.calls = int(json_int(k, "calls", 0, std::numeric_limits<int>::max()));
       x.duration_ns = optional_number(k, "duration_ns");
       x.dram_pct = optional_number(k, "dram_throughput_pct");
       x.sm_pct = optional_number(k, "sm_throughput_pct");

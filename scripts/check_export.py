@@ -11,8 +11,10 @@ export admits, --seeds seeds each, torch.allclose with atol = rtol = 1e-4 for th
 Unsupported input must raise a clear error. Then, on the seed shape, time ModelNew, PyTorch eager (TF32 as PyTorch's
 default, and strict fp32) and torch.compile in this process with CUDA events, each sample after an L2 flush (a
 memset of twice the L2 size, as the tuner does), median of the samples, and compare ModelNew with the tuner's median
-for the same record. Prints a table, writes --json; exits 1 on any mismatch or failed check (times are reported,
-and gate the exit code only with --gate-time).
+for the same record. A cuDNN-based module (cudnn.eager, mish.*) must run the record's cuDNN algorithm and math type
+on the seed shape (other shapes may fall back to cudnnFind's choice, with a warning, which is recorded). Prints a
+table, writes --json; exits 1 on any mismatch or failed check (times are reported, and gate the exit code only with
+--gate-time).
 """
 import argparse
 import contextlib
@@ -25,6 +27,7 @@ import statistics
 import sys
 import time
 import traceback
+import warnings
 
 import torch
 import torch.nn as nn
@@ -190,6 +193,32 @@ def time_cuda(fn, flush, min_time_s=0.5, max_time_s=5.0, min_samples=10, max_noi
             "samples": len(samples), "noise": noise}
 
 
+def accuracy(mod, shapes, seeds, tol, kwargs, ref_kwargs):
+    """ModelNew against the original Model (strict fp32) on each shape, `seeds` random inputs and weights each."""
+    acc = []
+    for si, (n, c, h, w, k) in enumerate(shapes):
+        for seed in range(seeds):
+            torch.manual_seed(1000 * si + seed)
+            orig = Model(c, k, mod.kernel_size, **ref_kwargs).cuda()
+            new = mod.ModelNew(c, k, mod.kernel_size, **kwargs).cuda()
+            new.load_state_dict(orig.state_dict())  # strict: same keys and shapes
+            x = torch.rand(n, c, h, w, device="cuda")
+            with torch.no_grad():
+                with cudnn_settings(tf32=False, benchmark=False):
+                    ref = orig(x)
+                out = new(x)
+            torch.cuda.synchronize()
+            if out.shape != ref.shape:
+                acc.append({"shape": [n, c, h, w, k], "seed": seed, "pass": False,
+                            "error": f"output shape {tuple(out.shape)} != {tuple(ref.shape)}"})
+                continue
+            cmp = compare(out, ref, tol)
+            acc.append(dict(cmp, shape=[n, c, h, w, k], seed=seed))
+            acc[-1]["pass"] = cmp["allclose"] and cmp["finite"]
+            del orig, new, x, ref, out
+    return acc
+
+
 def check_module(path, index, args, flush):
     res = {"file": str(path), "pass": False}
     try:
@@ -219,27 +248,10 @@ def check_module(path, index, args, flush):
 
         shapes = [seed_shape] + other_shapes(mod, args.other_shapes)
         res["shapes"] = [list(s) for s in shapes]
-        acc = []
-        for si, (n, c, h, w, k) in enumerate(shapes):
-            for seed in range(args.seeds):
-                torch.manual_seed(1000 * si + seed)
-                orig = Model(c, k, mod.kernel_size, **ref_kwargs).cuda()
-                new = mod.ModelNew(c, k, mod.kernel_size, **kwargs).cuda()
-                new.load_state_dict(orig.state_dict())  # strict: same keys and shapes
-                x = torch.rand(n, c, h, w, device="cuda")
-                with torch.no_grad():
-                    with cudnn_settings(tf32=False, benchmark=False):
-                        ref = orig(x)
-                    out = new(x)
-                torch.cuda.synchronize()
-                if out.shape != ref.shape:
-                    acc.append({"shape": [n, c, h, w, k], "seed": seed, "pass": False,
-                                "error": f"output shape {tuple(out.shape)} != {tuple(ref.shape)}"})
-                    continue
-                cmp = compare(out, ref, tol)
-                acc.append(dict(cmp, shape=[n, c, h, w, k], seed=seed))
-                acc[-1]["pass"] = cmp["allclose"] and cmp["finite"]
-                del orig, new, x, ref, out
+        with warnings.catch_warnings(record=True) as seen:  # e.g. a cuDNN algorithm fallback for a shape
+            warnings.simplefilter("always")
+            acc = accuracy(mod, shapes, args.seeds, tol, kwargs, ref_kwargs)
+        res["warnings"] = sorted({str(m.message) for m in seen})
         torch.cuda.empty_cache()
         res["accuracy"] = acc
         res["errors_raised"] = error_checks(mod, kwargs)
@@ -254,6 +266,12 @@ def check_module(path, index, args, flush):
         x = torch.rand(n, c, h, w, device="cuda")
         with torch.no_grad():
             res["time"] = time_cuda(lambda: new(x), flush)
+        if exp["kind"] == "cudnn_conv_then_mish":  # the record's algorithm and math type, on the seed shape
+            res["cudnn_algorithm"] = new._plan(x, new.conv.weight.contiguous())
+            res["cudnn_algorithm_is_records"] = res["cudnn_algorithm"] == f"{exp['cudnn_algo']}/{exp['cudnn_math']}"
+            res["cudnn_runtime"] = mod._extension(x.device).cudnn_version()
+            res["tuner_cudnn"] = exp.get("tuner_cudnn")
+            res["pass"] = res["pass"] and res["cudnn_algorithm_is_records"]
         ratio = res["time"]["median_ms"] / exp["tuner_median_ms"]
         res["time_vs_tuner"] = ratio
         res["same_gpu_as_tuner"] = exp["tuner_device"] == torch.cuda.get_device_name()
@@ -324,6 +342,12 @@ def print_table(results, base):
                 print(f"    mismatch: shape {a['shape']} seed {a['seed']}: {a.get('error', '')} "
                       f"max |d| {a.get('max_abs', float('nan')):.3e}, worst over tol {a.get('worst_over_tol', 0):.3e}, "
                       f"finite {a.get('finite')}")
+        if "cudnn_algorithm" in r:
+            which = "the record's" if r["cudnn_algorithm_is_records"] else "NOT the record's"
+            print(f"    cuDNN on the seed shape: {r['cudnn_algorithm']} ({which}); cuDNN {r['cudnn_runtime']} here, "
+                  f"{r['tuner_cudnn']} in the tuner")
+        for w in r.get("warnings", []):
+            print(f"    warning: {w[:300]}")
         if r.get("import_printed"):
             print(f"    import printed: {r['import_printed'][:200]!r}")
         if r.get("error"):

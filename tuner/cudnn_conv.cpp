@@ -17,18 +17,41 @@ std::string cudnn_version_string() {
   return std::to_string(v / 10000) + "." + std::to_string((v / 100) % 100) + "." + std::to_string(v % 100);
 }
 
-static const char* algo_str(cudnnConvolutionFwdAlgo_t a) {
-  switch (a) {
-    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM: return "IMPLICIT_GEMM";
-    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM: return "IMPLICIT_PRECOMP_GEMM";
-    case CUDNN_CONVOLUTION_FWD_ALGO_GEMM: return "GEMM";
-    case CUDNN_CONVOLUTION_FWD_ALGO_DIRECT: return "DIRECT";
-    case CUDNN_CONVOLUTION_FWD_ALGO_FFT: return "FFT";
-    case CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING: return "FFT_TILING";
-    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD: return "WINOGRAD";
-    case CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED: return "WINOGRAD_NONFUSED";
-    default: return "UNKNOWN";
-  }
+// Every enumerator, so that a record's names can be checked and written back as C++ (tuner export).
+const std::vector<CudnnEnumName>& cudnn_fwd_algo_names() {
+  static const std::vector<CudnnEnumName> names = {
+      {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, "IMPLICIT_GEMM", "CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM"},
+      {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, "IMPLICIT_PRECOMP_GEMM",
+       "CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM"},
+      {CUDNN_CONVOLUTION_FWD_ALGO_GEMM, "GEMM", "CUDNN_CONVOLUTION_FWD_ALGO_GEMM"},
+      {CUDNN_CONVOLUTION_FWD_ALGO_DIRECT, "DIRECT", "CUDNN_CONVOLUTION_FWD_ALGO_DIRECT"},
+      {CUDNN_CONVOLUTION_FWD_ALGO_FFT, "FFT", "CUDNN_CONVOLUTION_FWD_ALGO_FFT"},
+      {CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING, "FFT_TILING", "CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING"},
+      {CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD, "WINOGRAD", "CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD"},
+      {CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED, "WINOGRAD_NONFUSED",
+       "CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED"}};
+  return names;
+}
+
+const std::vector<CudnnEnumName>& cudnn_math_names() {
+  static const std::vector<CudnnEnumName> names = {
+      {CUDNN_DEFAULT_MATH, "DEFAULT", "CUDNN_DEFAULT_MATH"},
+      {CUDNN_FMA_MATH, "FMA", "CUDNN_FMA_MATH"},
+      {CUDNN_TENSOR_OP_MATH, "TENSOR_OP", "CUDNN_TENSOR_OP_MATH"},
+      {CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION, "TENSOR_OP_ALLOW_CONVERSION", "CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION"}};
+  return names;
+}
+
+const CudnnEnumName* find_cudnn_name(const std::vector<CudnnEnumName>& names, const std::string& name) {
+  for (const auto& n : names)
+    if (name == n.name) return &n;
+  return nullptr;
+}
+
+static const char* name_of(const std::vector<CudnnEnumName>& names, int value, const char* unknown) {
+  for (const auto& n : names)
+    if (n.value == value) return n.name;
+  return unknown;
 }
 
 CudnnConv::CudnnConv(cudnnHandle_t h, const Problem& p, ConvMath math,
@@ -98,16 +121,9 @@ void CudnnConv::add_bias(const float* b, float* y) const {
   CUDNN_CHECK(cudnnAddTensor(h_, &one, b_d_, b, &one, y_d_, y));
 }
 
-std::string CudnnConv::algo_name() const { return algo_str(algo_); }
+std::string CudnnConv::algo_name() const { return name_of(cudnn_fwd_algo_names(), algo_, "UNKNOWN"); }
 
-std::string CudnnConv::math_name() const {
-  switch (math_) {
-    case CUDNN_FMA_MATH: return "FMA";
-    case CUDNN_TENSOR_OP_MATH: return "TENSOR_OP";
-    case CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION: return "TENSOR_OP_ALLOW_CONVERSION";
-    default: return "DEFAULT";
-  }
-}
+std::string CudnnConv::math_name() const { return name_of(cudnn_math_names(), math_, "DEFAULT"); }
 
 nlohmann::json CudnnConv::details() const {
   nlohmann::json j = {{"cudnn_algo", algo_name()}, {"cudnn_math", math_name()}, {"workspace_bytes", ws_bytes_}};

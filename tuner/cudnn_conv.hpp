@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <cudnn.h>
 #include <nlohmann/json_fwd.hpp>
@@ -28,6 +29,19 @@ class CudnnHandle {
 std::string cudnn_version_string();  // of the library loaded at run time, e.g. "9.14.0"
 
 enum class ConvMath { kFma, kTf32 };
+
+// A cuDNN enumerator under the name CudnnConv::details() records ("WINOGRAD_NONFUSED", "FMA") and as C++ spells it
+// ("CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED", "CUDNN_FMA_MATH"), for tuner export, which writes code that runs
+// a record's algorithm again.
+struct CudnnEnumName {
+  int value;
+  const char* name;
+  const char* identifier;
+};
+const std::vector<CudnnEnumName>& cudnn_fwd_algo_names();  // every forward algorithm
+const std::vector<CudnnEnumName>& cudnn_math_names();      // every math type
+// The entry of `names` called `name`; nullptr for a name it lacks (a results file from another build, a typo).
+const CudnnEnumName* find_cudnn_name(const std::vector<CudnnEnumName>& names, const std::string& name);
 
 // y = conv(x, w) (no bias), NCHW fp32. With `fixed_algo` the algorithm is taken as given; otherwise cudnnFind
 // times the candidates allowed under `math` and the fastest one wins, as PyTorch's cudnn.benchmark does.

@@ -18,26 +18,32 @@
 
 namespace convmish {
 
-// How the exported module computes y, as C++ against the CUDA runtime only (no torch types: the CPU tests compile
-// it with nvcc). The code sits after the kernels in one translation unit, so it may use their defines and macros.
+// How the exported module computes y, as C++ against the CUDA runtime and, for kCudnnConvThenMish, cuDNN (no torch
+// types: the CPU tests compile it with nvcc). The code sits after the kernels in one translation unit, so it may use
+// their defines and macros.
 struct ExportLaunch {
   enum class Kind {
     // Our kernels compute everything. `launch` defines
     //   static size_t cm_workspace_bytes(const ConvMishArgs& a);   // device bytes the launch needs (0: none)
     //   static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_t s);  // "" or the error
     kFused,
-    // torch.nn.functional.conv2d computes the convolution (cuDNN with `conv_tf32` math; the bias too when
-    // `conv_bias`), then our elementwise kernels run in place on its output. `launch` defines
-    //   static std::string cm_mish_passes(float* y, const float* bias, long long n, long long pq, int K,
-    //                                     cudaStream_t s);  // "" or the error
-    kTorchConvThenMish,
+    // cuDNN computes the convolution as the record ran it (cudnnConvolutionForward with its algorithm and math
+    // type, on torch's cuDNN handle and stream), cudnnAddTensor the bias unless a Mish pass adds it, then our
+    // elementwise kernels run in place. `launch` defines (against cuDNN and the CUDA runtime, no torch types)
+    //   struct CmConvPlan { ...; size_t workspace_bytes; };  // descriptors and algorithm for one shape
+    //   static std::string cm_conv_plan(cudnnHandle_t h, int device, const ConvMishArgs& a, const CmConvPlan** plan,
+    //                                   std::string* note);  // cached per device and shape; "" or the error
+    //   static std::string cm_conv_describe(const CmConvPlan& p);  // "WINOGRAD_NONFUSED/FMA", ...
+    //   static std::string cm_conv_then_mish(cudnnHandle_t h, const CmConvPlan& p, const ConvMishArgs& a,
+    //                                        void* workspace, cudaStream_t s);  // "" or the error
+    kCudnnConvThenMish,
   };
   Kind kind = Kind::kFused;
   std::vector<KernelSpec> kernels;    // compiled into the module (usually the variant's kernels())
   std::string launch;
   std::vector<std::string> summary;   // what runs, in order, for the generated file's header
   int min_cc = 0;                     // lowest compute capability, e.g. 80 for cp.async and mma.sync
-  bool conv_tf32 = false, conv_bias = true;  // kTorchConvThenMish only
+  std::string cudnn_algo, cudnn_math;  // kCudnnConvThenMish only: the record's details, e.g. "WINOGRAD_NONFUSED", "FMA"
 };
 
 // What an exporter sees: the variant, the record's problem and configuration, the record and the file's metadata.

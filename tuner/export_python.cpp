@@ -92,7 +92,7 @@ static std::string cm_launch_error(const char* kernel) {
 }
 )CU";
 
-const char* kFusedBinding = R"CU(
+const char* kArgsBinding = R"CU(
 // ---- torch binding: tensors in, checked; y out ----
 static ConvMishArgs cm_args(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& b) {
   TORCH_CHECK(x.is_cuda() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous(),
@@ -121,7 +121,9 @@ static ConvMishArgs cm_args(const at::Tensor& x, const at::Tensor& w, const std:
   a.P = int(P), a.Q = int(Q), a.stride = kCmStride, a.pad = kCmPad, a.mish_count = kCmMishCount;
   return a;
 }
+)CU";
 
+const char* kFusedBinding = R"CU(
 int64_t conv_mish_workspace_bytes(at::Tensor x, at::Tensor weight) {
   return int64_t(cm_workspace_bytes(cm_args(x, weight, std::nullopt)));
 }
@@ -153,35 +155,62 @@ at::Tensor conv_mish_forward(at::Tensor x, at::Tensor weight, std::optional<at::
 int64_t conv_mish_workspace_bytes(at::Tensor x, at::Tensor weight);
 )CU";
 
-const char* kMishBinding = R"CU(
-// ---- torch binding: the convolution's output, in place ----
-at::Tensor mish_passes_(at::Tensor y, std::optional<at::Tensor> bias) {
-  TORCH_CHECK(y.is_cuda() && y.scalar_type() == at::kFloat && y.dim() == 4 && y.is_contiguous(),
-              "convmish: y must be a contiguous float32 CUDA tensor [N, K, P, Q]; got ", y.scalar_type(), " ",
-              y.sizes(), " on ", y.device());
-  if (bias)
-    TORCH_CHECK(bias->device() == y.device() && bias->scalar_type() == at::kFloat && bias->is_contiguous() &&
-                    bias->numel() == y.size(1),
-                "convmish: bias must be a contiguous float32 tensor [", y.size(1), "] on y's device");
+const char* kCudnnBinding = R"CU(
+// torch's cuDNN handle for the current device and thread (ATen's pool), on torch's current stream.
+static cudnnHandle_t cm_cudnn_handle() {
+  const cudnnHandle_t h = at::native::getCudnnHandle();
+  const cudnnStatus_t st = cudnnSetStream(h, at::cuda::getCurrentCUDAStream());
+  TORCH_CHECK(st == CUDNN_STATUS_SUCCESS, "convmish: cudnnSetStream: ", cudnnGetErrorString(st));
+  return h;
+}
+
+static const CmConvPlan& cm_conv_plan_for(const ConvMishArgs& a, const at::Tensor& x, cudnnHandle_t h) {
+  const CmConvPlan* plan = nullptr;
+  std::string note;
+  const std::string err = cm_conv_plan(h, int(x.get_device()), a, &plan, &note);
+  TORCH_CHECK(err.empty(), "convmish: ", err);
+  if (!note.empty()) TORCH_WARN(note);  // once per device and shape: when the plan is made
+  return *plan;
+}
+
+// The convolution's algorithm and math type for x's shape ("WINOGRAD_NONFUSED/FMA"); makes the plan if need be.
+std::string conv_mish_algorithm(at::Tensor x, at::Tensor weight) {
+  const ConvMishArgs a = cm_args(x, weight, std::nullopt);
+  if (int64_t(a.N) * a.K * a.P * a.Q == 0) return "none (empty output)";
+  const c10::cuda::CUDAGuard guard(x.device());
+  return cm_conv_describe(cm_conv_plan_for(a, x, cm_cudnn_handle()));
+}
+
+at::Tensor conv_mish_forward(at::Tensor x, at::Tensor weight, std::optional<at::Tensor> bias) {
+  ConvMishArgs a = cm_args(x, weight, bias);
+  const c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor y = at::empty({int64_t(a.N), int64_t(a.K), int64_t(a.P), int64_t(a.Q)}, x.options());
   if (y.numel() == 0) return y;
-  const c10::cuda::CUDAGuard guard(y.device());
-  const std::string err = cm_mish_passes(y.data_ptr<float>(), bias ? bias->data_ptr<float>() : nullptr, y.numel(),
-                                         y.size(2) * y.size(3), int(y.size(1)), at::cuda::getCurrentCUDAStream());
+  a.y = y.data_ptr<float>();
+  const cudnnHandle_t h = cm_cudnn_handle();
+  const CmConvPlan& plan = cm_conv_plan_for(a, x, h);
+  at::Tensor workspace;  // torch's caching allocator, on the current stream (freed for reuse after this call)
+  if (plan.workspace_bytes > 0)
+    workspace = at::empty({int64_t(plan.workspace_bytes)}, x.options().dtype(at::kByte));
+  const std::string err = cm_conv_then_mish(h, plan, a, workspace.defined() ? workspace.data_ptr() : nullptr,
+                                            at::cuda::getCurrentCUDAStream());
   TORCH_CHECK(err.empty(), "convmish: ", err);
   return y;
 }
+
+// The cuDNN this process runs (torch's libcudnn): major * 10000 + minor * 100 + patch.
+int64_t cudnn_version() { return int64_t(cudnnGetVersion()); }
 )CU";
 
-const char* kMishDecls = R"CU(#include <optional>
-at::Tensor mish_passes_(at::Tensor y, std::optional<at::Tensor> bias);
+const char* kCudnnDecls = R"CU(#include <optional>
+at::Tensor conv_mish_forward(at::Tensor x, at::Tensor weight, std::optional<at::Tensor> bias);
+std::string conv_mish_algorithm(at::Tensor x, at::Tensor weight);
+int64_t cudnn_version();
 )CU";
 
 const char* kPython = R"PY(@@HEADER@@
-import contextlib
-
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 # The record this file was exported from and the problem it was tuned and validated on.
 EXPORT = @@EXPORT@@
@@ -198,6 +227,7 @@ MIN_COMPUTE_CAPABILITY = (@@CC_MAJOR@@, @@CC_MINOR@@)
 EXTENSION_NAME = "@@NAME@@"
 FUNCTIONS = @@FUNCTIONS@@
 NVCC_FLAGS = @@NVCC_FLAGS@@
+EXTRA_LDFLAGS = @@LDFLAGS@@
 ARCH_SUFFIX = "@@ARCH_SUFFIX@@"  # "a": the kernel uses architecture-specific instructions (sm_90a)
 
 # Declarations for load_inline's Python bindings (it prepends #include <torch/extension.h>).
@@ -236,6 +266,7 @@ def _extension(device):
             functions=FUNCTIONS,
             extra_cflags=["-O2"],
             extra_cuda_cflags=NVCC_FLAGS + [f"-gencode=arch=compute_{arch},code=sm_{arch}"],
+            extra_ldflags=EXTRA_LDFLAGS,
             verbose=False,
         )
         _by_arch[arch] = ext
@@ -288,7 +319,7 @@ def _pair(v, what):
         return (int(v[0]), int(v[1]))
     raise TypeError(f"ModelNew: {what} must be an int or a pair of ints; got {v!r}")
 
-@@KIND_HELPERS@@
+
 class _ForwardOnly(torch.autograd.Function):
     """Puts the kernel's output in the autograd graph, so that backward fails with a clear message."""
 
@@ -321,7 +352,7 @@ class ModelNew(nn.Module):
                     f"shape (tuner -p N,C,H,W,K,R[,S[,stride[,pad]]] then tuner export --pytorch)"
                 )
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
-        self._plans = {}  # (x's shape, device, bias or not) -> workspace bytes, for the shapes already checked
+        self._plans = {}  # (x's shape, device, bias or not) -> _plan(x, weight), for the shapes already checked
         self._workspace = None
         if torch.cuda.is_available():  # compile now, not in the first forward (without a GPU: at the first forward)
             _extension(torch.device("cuda", torch.cuda.current_device()))
@@ -398,51 +429,16 @@ const char* kFusedRun = R"PY(
         return _extension(x.device).conv_mish_forward(x, weight, bias, workspace)
 )PY";
 
-const char* kMishRun = R"PY(
+const char* kCudnnRun = R"PY(
     def _plan(self, x, weight):
-        _extension(x.device)
-        return 0
+        # cuDNN's descriptors for this shape, made once (and kept in the extension): the record's algorithm, or
+        # where cuDNN does not run it for this shape, cudnnFind's choice with a warning. Returns "ALGO/MATH".
+        return _extension(x.device).conv_mish_algorithm(x, weight)
 
-    def _run(self, plan, x, weight, bias):
-        # The convolution is torch's (cuDNN), as the tuned variant's was; then the exported Mish kernel in place.
-        with _cudnn_conv(CONV_TF32):
-            y = F.conv2d(x, weight, bias if CONV_BIAS else None, STRIDE, PADDING)
-        y = y.contiguous()
-        return _extension(x.device).mish_passes_(y, None if CONV_BIAS else bias)
-)PY";
-
-const char* kMishHelpers = R"PY(
-
-@contextlib.contextmanager
-def _cudnn_conv(tf32):
-    """cuDNN as the tuner ran it: the algorithm chosen by timing every candidate (as its cudnnFind: cudnn.benchmark
-    with benchmark_limit 0), TF32 tensor cores allowed (tf32) or strict fp32; for this convolution only, the
-    caller's settings are restored after it. cudnn.allow_tf32 sets cuDNN's conv and rnn precision together (torch
-    2.9+ keeps per-operator settings as well; setting only one of them makes torch's own legacy reads fail)."""
-    cudnn = torch.backends.cudnn
-    per_op = [m for m in (getattr(cudnn, "conv", None), getattr(cudnn, "rnn", None)) if hasattr(m, "fp32_precision")]
-    per_op_old = [m.fp32_precision for m in per_op]
-    try:
-        legacy_old = cudnn.allow_tf32
-    except RuntimeError:  # the caller's conv and rnn settings differ: put those back as they were
-        legacy_old = None
-    benchmark_old = cudnn.benchmark
-    limit_old = getattr(cudnn, "benchmark_limit", None)
-    cudnn.benchmark = True
-    if limit_old is not None:
-        cudnn.benchmark_limit = 0  # try every algorithm, as cudnnFind does (torch's default tries 10)
-    cudnn.allow_tf32 = bool(tf32)
-    try:
-        yield
-    finally:
-        cudnn.benchmark = benchmark_old
-        if limit_old is not None:
-            cudnn.benchmark_limit = limit_old
-        if legacy_old is not None:
-            cudnn.allow_tf32 = legacy_old
-        for m, old in zip(per_op, per_op_old):
-            m.fp32_precision = old
-
+    def _run(self, algorithm, x, weight, bias):
+        # cudnnConvolutionForward with the record's algorithm and math on torch's cuDNN handle and stream, the bias,
+        # then the exported Mish kernel in place, all in the extension.
+        return _extension(x.device).conv_mish_forward(x, weight, bias)
 )PY";
 
 std::string comment_block(const std::vector<std::string>& lines) {
@@ -488,9 +484,12 @@ std::string render_python_module(const ExportContext& ctx, const ExportLaunch& l
                                                     {"MISH", std::to_string(p.mish_count)}};
   std::string cuda = "// " + r.name() + " (" + r.precision + "), exported by tuner export --pytorch from " + source +
                      " record " + std::to_string(r.id) + ".\n";
-  cuda += "#if !defined(__CUDACC_RTC__)\n#include <cuda_runtime.h>\n#include <string>\n"
-          "#if !defined(CONVMISH_EXPORT_NO_TORCH)\n#include <optional>\n#include <torch/types.h>\n"
-          "#include <ATen/cuda/CUDAContext.h>\n#include <c10/cuda/CUDAGuard.h>\n#endif\n#endif\n\n";
+  cuda += "#if !defined(__CUDACC_RTC__)\n#include <cuda_runtime.h>\n#include <string>\n";
+  if (!fused) cuda += "#include <array>\n#include <map>\n#include <memory>\n#include <mutex>\n\n#include <cudnn.h>\n";
+  cuda += "#if !defined(CONVMISH_EXPORT_NO_TORCH)\n#include <optional>\n#include <torch/types.h>\n"
+          "#include <ATen/cuda/CUDAContext.h>\n#include <c10/cuda/CUDAGuard.h>\n";
+  if (!fused) cuda += "#include <ATen/cudnn/Handle.h>  // at::native::getCudnnHandle\n";
+  cuda += "#endif\n#endif\n\n";
   cuda += "// ---- the configuration: the defines the tuner passed to NVRTC ----\n";
   for (const auto& [name, value] : first.defines) cuda += "#define " + name + " " + value + "\n";
   cuda += "\n" + inline_kernel_sources(launch.kernels);
@@ -499,15 +498,18 @@ std::string render_python_module(const ExportContext& ctx, const ExportLaunch& l
   cuda += "\n// ---- launch: what " + r.variant + "'s Instance::launch does (variants/*_export.cpp) ----\n";
   cuda += launch.launch;
   cuda += "\n#if !defined(CONVMISH_EXPORT_NO_TORCH)\n";
-  cuda += fused ? kFusedBinding : kMishBinding;
+  cuda += kArgsBinding;
+  cuda += fused ? kFusedBinding : kCudnnBinding;
   cuda += "#endif  // CONVMISH_EXPORT_NO_TORCH\n#endif  // __CUDACC_RTC__\n";
-  const std::string cpp = fused ? kFusedDecls : kMishDecls;
+  const std::string cpp = fused ? kFusedDecls : kCudnnDecls;
   const nlohmann::json functions = fused ? nlohmann::json{"conv_mish_forward", "conv_mish_workspace_bytes"}
-                                         : nlohmann::json{"mish_passes_"};
+                                         : nlohmann::json{"conv_mish_forward", "conv_mish_algorithm", "cudnn_version"};
+  // cudnnConvolutionForward and friends: libcudnn.so.9 (torch's own, already loaded when the extension is).
+  const nlohmann::json ldflags = fused ? nlohmann::json::array() : nlohmann::json{"-lcudnn"};
   std::string name = "convmish_" + r.variant;
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  name += "_" + hex(fnv1a64(cpp + cuda + nlohmann::json(nvcc_flags).dump()), 12);
+  name += "_" + hex(fnv1a64(cpp + cuda + nlohmann::json(nvcc_flags).dump() + ldflags.dump()), 12);
 
   // The record and the problem, as metadata.
   const nlohmann::json& dev = ctx.meta.contains("device") ? ctx.meta["device"] : nlohmann::json::object();
@@ -515,7 +517,7 @@ std::string render_python_module(const ExportContext& ctx, const ExportLaunch& l
                                   {"K", p.K},       {"R", p.R},           {"S", p.S},       {"stride", p.stride},
                                   {"pad", p.pad},   {"bias", p.bias},     {"mish_count", p.mish_count},
                                   {"shape", p.shape_string()}};
-  const nlohmann::json exported = {
+  nlohmann::json exported = {
       {"results", source},
       {"record", r.id},
       {"name", r.name()},
@@ -527,8 +529,14 @@ std::string render_python_module(const ExportContext& ctx, const ExportLaunch& l
       {"tuner_commit", ctx.meta.value("git_commit", "")},
       {"tuned_utc", ctx.meta.value("started_utc", "")},
       {"problem", problem},
-      {"kind", fused ? "fused" : "torch_conv_then_mish"},
+      {"kind", fused ? "fused" : "cudnn_conv_then_mish"},
       {"exported_by", std::string("convmish ") + CONVMISH_VERSION + " " + CONVMISH_GIT_COMMIT}};
+  if (!fused) {
+    exported["cudnn_algo"] = launch.cudnn_algo;
+    exported["cudnn_math"] = launch.cudnn_math;
+    const auto v = ctx.meta.find("cudnn_version");
+    exported["tuner_cudnn"] = v != ctx.meta.end() && v->is_string() ? v->get<std::string>() : "unknown";
+  }
 
   nlohmann::json rules_json = nlohmann::json::array();
   std::string rules_text;
@@ -569,10 +577,10 @@ std::string render_python_module(const ExportContext& ctx, const ExportLaunch& l
 
   std::string kind_constants;
   if (!fused)
-    kind_constants = std::string("CONV_TF32 = ") + (launch.conv_tf32 ? "True" : "False") +
-                     "  # torch's convolution: TF32 tensor cores allowed (True) or strict fp32 (False)\n" +
-                     "CONV_BIAS = " + (launch.conv_bias ? "True" : "False") +
-                     "  # the convolution adds the bias (else the first Mish pass does)\n";
+    kind_constants = "# The convolution runs the record's cuDNN algorithm and math type (cudnnConvolutionForward, "
+                     "torch's own libcudnn;\n# the tuner ran cuDNN " + exported["tuner_cudnn"].get<std::string>() +
+                     "). A shape cuDNN does not run it for gets cudnnFind's choice, with a warning.\n"
+                     "CUDNN_ALGO = \"" + launch.cudnn_algo + "\"\nCUDNN_MATH = \"" + launch.cudnn_math + "\"\n";
 
   const std::string ks = p.R == p.S ? std::to_string(p.R) : "(" + std::to_string(p.R) + ", " + std::to_string(p.S) + ")";
   std::string extra_init;
@@ -592,8 +600,8 @@ std::string render_python_module(const ExportContext& ctx, const ExportLaunch& l
                {"ARCH_SUFFIX", arch_specific ? "a" : ""},
                {"CPP_SOURCE", py_text(cpp)},
                {"CUDA_SOURCE", py_text(cuda)},
-               {"KIND_HELPERS", fused ? "\n" : kMishHelpers},
-               {"RUN", fused ? kFusedRun : kMishRun},
+               {"LDFLAGS", py(ldflags)},
+               {"RUN", fused ? kFusedRun : kCudnnRun},
                {"N", std::to_string(p.N)},
                {"C", std::to_string(p.C)},
                {"K", std::to_string(p.K)},

@@ -45,6 +45,10 @@ inline int64_t json_int_or(const nlohmann::json& j, const char* key, int64_t fal
   return j.contains(key) && !j.at(key).is_null() ? json_int(j, key) : fallback;
 }
 
+inline int json_int32_or(const nlohmann::json& j, const char* key, int fallback) {
+  return j.contains(key) && !j.at(key).is_null() ? json_int32(j, key) : fallback;
+}
+
 inline uint64_t json_uint_or(const nlohmann::json& j, const char* key, uint64_t fallback) {
   if (!j.contains(key) || j.at(key).is_null()) return fallback;
   const nlohmann::json& v = j.at(key);

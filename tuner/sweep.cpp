@@ -18,6 +18,7 @@
 #include "tuner/device.hpp"
 #include "tuner/gpu_ops.hpp"
 #include "tuner/job_runner.hpp"
+#include "tuner/json_read.hpp"
 #include "tuner/nvtx.hpp"
 #include "tuner/reference.hpp"
 #include "tuner/rtc.hpp"
@@ -90,10 +91,11 @@ std::map<std::string, Record> resumable_records(const std::filesystem::path& out
       refuse("another build (" + j.meta["git_commit"].get<std::string>() + ")");
     if (j.meta.value("nvrtc_extra_options", json::array()) != json(extra_nvrtc_options()))
       refuse("other CONVMISH_NVRTC_OPTIONS (" + j.meta.value("nvrtc_extra_options", json::array()).dump() + ")");
-    if (j.meta.at("timer") != json(timer) || j.meta.at("checks_per_config").get<int>() != checks)
+    // json_int32: a user's 1.5 or 1e300 is a clear refusal, not a truncation or an out-of-range conversion.
+    if (j.meta.at("timer") != json(timer) || json_int32(j.meta, "checks_per_config") != checks)
       refuse("other timer or validation settings");
   } catch (const json::exception& e) {
-    refuse(std::string("a file whose metadata is incomplete (") + e.what() + ")");
+    refuse(std::string("a file whose metadata is incomplete or malformed (") + e.what() + ")");
   }
   for (const Record& r : j.records)
     if (r.variant != kBaselineVariant || r.params != baseline_config())  // the baseline is always timed afresh

@@ -104,9 +104,15 @@ static std::string cm_launch(const ConvMishArgs& a, void*, cudaStream_t s) {
 // correct; the tuner's grid (as many CTAs as fit, a multiple of the channel blocks, at most one tile per warp group)
 // is what makes it fast. Shared memory is the record's details.smem_bytes: it depends only on compiled-in values
 // (filter, tiles, stages, groups, CPAD), so it holds for every shape the export admits.
-ExportLaunch igemm(const ExportContext& ctx) {
+// fused.wgmma_tf32 launches the same way with its own kernels (wgmma_weights, conv_wgmma, W_FLOATS).
+struct PersistentKernels {
+  const char *prep, *main, *floats, *math;
+  int min_cc;
+};
+
+ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
   ExportLaunch l;
-  l.min_cc = 80;  // mma.sync TF32, cp.async
+  l.min_cc = pk.min_cc;
   l.kernels = ctx.variant.kernels(ctx.problem, ctx.config);
   const Problem& p = ctx.problem;
   const int64_t th = define_int(l.kernels, "TH"), tw = define_int(l.kernels, "TW"), bn = define_int(l.kernels, "BN");
@@ -126,16 +132,27 @@ ExportLaunch igemm(const ExportContext& ctx) {
     const int64_t want = std::min(per_sm * sms, (tiles + groups - 1) / groups * kblocks);
     expect_detail(ctx, "grid", std::max(kblocks, want / kblocks * kblocks));
   }
-  const bool threex = define(l.kernels, "THREEX") == "1";
-  l.summary = {std::string("igemm_weights: the weights arranged per channel block into the workspace") +
+  bool threex = false;
+  for (const auto& [n, v] : l.kernels.at(0).defines)
+    if (n == "THREEX") threex = v == "1";
+  l.summary = {std::string(pk.prep) + ": the weights arranged per channel block into the workspace" +
                    (threex ? "" : " (rounded to TF32)"),
-               "conv_igemm_mma: persistent CTAs (as many as fit), each with one block of " + std::to_string(bn) +
-                   " output channels' weights resident in shared memory (" + std::to_string(smem) + " B), " +
-                   std::to_string(groups) + " warp group(s) on " + std::to_string(th) + "x" + std::to_string(tw) +
-                   " pixel tiles, mma.sync " + (threex ? "3xTF32" : "TF32") + ", bias and Mish epilogue"};
+               std::string(pk.main) + ": persistent CTAs (as many as fit), each with one block of " +
+                   std::to_string(bn) + " output channels' weights resident in shared memory (" +
+                   std::to_string(smem) + " B), " + std::to_string(groups) + " warp group(s) on " +
+                   std::to_string(th) + "x" + std::to_string(tw) + " pixel tiles, " + pk.math +
+                   (threex ? " 3xTF32" : " TF32") + ", bias and Mish epilogue"};
+  // The launch below is written for the igemm kernels; the wgmma kernels differ only in their names.
+  auto rename = [&](std::string code) {
+    for (auto [from, to] : {std::pair<std::string, std::string>{"igemm_weights", pk.prep}, {"conv_igemm_mma", pk.main},
+                            {"B_FLOATS", pk.floats}})
+      for (size_t at = code.find(from); at != std::string::npos; at = code.find(from, at + to.size()))
+        code.replace(at, from.size(), to);
+    return code;
+  };
   l.launch = assert_detail(ctx.record, "block", "THREADS") + "constexpr size_t kIgemmSmem = " + std::to_string(smem) +
              ";  // the record's details.smem_bytes\nconstexpr long long kIgemmGroups = " + std::to_string(groups) +
-             ";\n" + R"CU(
+             ";\n" + rename(R"CU(
 static size_t cm_workspace_bytes(const ConvMishArgs& a) { return size_t((a.K + BN - 1) / BN) * B_FLOATS * 4; }
 
 // As IgemmInstance: the weights pre-arranged into the workspace, then persistent CTAs, as many as fit on the GPU at
@@ -167,8 +184,15 @@ static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_
   conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);
   return cm_launch_error("conv_igemm_mma");
 }
-)CU";
+)CU");
   return l;
+}
+
+ExportLaunch igemm(const ExportContext& ctx) {
+  return persistent(ctx, {"igemm_weights", "conv_igemm_mma", "B_FLOATS", "mma.sync", 80});
+}
+ExportLaunch wgmma(const ExportContext& ctx) {
+  return persistent(ctx, {"wgmma_weights", "conv_wgmma", "W_FLOATS", "wgmma (sm_90a)", 90});
 }
 
 bool is(const Variant& v, const char* id) { return v.id() == id; }
@@ -176,7 +200,8 @@ bool is(const Variant& v, const char* id) { return v.id() == id; }
 const bool registered =
     register_exporter({[](const Variant& v) { return is(v, "fused.naive"); }, naive}) &&
     register_exporter({[](const Variant& v) { return is(v, "fused.tiled_fp32"); }, tiled}) &&
-    register_exporter({[](const Variant& v) { return v.id().rfind("fused.igemm_", 0) == 0; }, igemm});
+    register_exporter({[](const Variant& v) { return v.id().rfind("fused.igemm_", 0) == 0; }, igemm}) &&
+    register_exporter({[](const Variant& v) { return v.id().rfind("fused.wgmma_", 0) == 0; }, wgmma});
 
 }  // namespace
 }  // namespace convmish

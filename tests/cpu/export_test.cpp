@@ -1,8 +1,10 @@
 // tuner export --pytorch (no GPU): for every exportable variant the generated module holds the kernel source with
 // its headers inlined, the record's defines, the functions load_inline binds, ModelNew keeping an nn.Conv2d, and
 // get_inputs / get_init_inputs; python3 compiles it; its kernels compile with NVRTC for sm_90, and for one variant
-// per exporter nvcc compiles the whole CUDA part with the launch (torch, absent here, left out). Bad input is one
-// UsageError line, exit code 2 from the binary.
+// per exporter nvcc compiles the whole CUDA part with the launch (torch, absent here, left out; the cuDNN part is
+// linked against libcudnn). A cuDNN-based record's module calls cudnnConvolutionForward with the record's algorithm
+// and math type (checked on the committed H100 results). Bad input is one UsageError line, exit code 2 from the
+// binary.
 #include <gtest/gtest.h>
 
 #include <nvrtc.h>
@@ -14,10 +16,13 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "tuner/check.hpp"
+#include "tuner/cudnn_conv.hpp"
 #include "tuner/export.hpp"
 #include "tuner/timer.hpp"
+#include "variants/conv_then_mish.hpp"
 
 using namespace convmish;
 namespace fs = std::filesystem;
@@ -80,11 +85,21 @@ std::string nvcc() {
   return have("nvcc") ? "nvcc" : "";
 }
 
+bool cudnn_based(const Variant& v) { return dynamic_cast<const ConvThenMishVariant*>(&v) != nullptr; }
+
+// What the tuner records for a cuDNN-based configuration: cudnnFind's algorithm and math type.
+nlohmann::json cudnn_details(const std::string& algo, const std::string& math) {
+  return {{"cudnn_algo", algo}, {"cudnn_math", math}, {"workspace_bytes", 0}};
+}
+
 ExportedModule export_default(const std::string& id) {
   const Variant* v = Registry::instance().find(id);
   const Config c = v->space().default_config();
   Record r = ok_record(7, id, c, v->precision(c), 3.5);
-  if (id.rfind("fused.igemm_", 0) == 0) r.details = {{"smem_bytes", 100000}};  // its exporter takes it from here
+  // The persistent kernels' exporter takes the shared memory from the record's details.
+  if (id.rfind("fused.igemm_", 0) == 0 || id.rfind("fused.wgmma_", 0) == 0) r.details = {{"smem_bytes", 100000}};
+  if (cudnn_based(*v))
+    r.details = cudnn_details("IMPLICIT_PRECOMP_GEMM", ConvThenMishVariant::tf32(c) ? "TENSOR_OP" : "FMA");
   const fs::path path = write_results(id + ".json", {r});
   ExportRequest req;
   req.results = path;
@@ -144,8 +159,10 @@ TEST_P(ExportVariant, ModuleHoldsKernelDefinesBindingsAndModelNew) {
   EXPECT_NE(cuda.find("struct ConvMishArgs"), std::string::npos);  // common.cuh, inlined once
   EXPECT_EQ(cuda.find("struct ConvMishArgs"), cuda.rfind("struct ConvMishArgs"));
   const bool fused = GetParam().rfind("fused.", 0) == 0;
+  EXPECT_EQ(fused, !cudnn_based(*v));
   for (const std::string f : fused ? std::vector<std::string>{"conv_mish_forward", "conv_mish_workspace_bytes"}
-                                   : std::vector<std::string>{"mish_passes_"}) {
+                                   : std::vector<std::string>{"conv_mish_forward", "conv_mish_algorithm",
+                                                              "cudnn_version"}) {
     EXPECT_NE(py.find("FUNCTIONS = [") , std::string::npos);
     EXPECT_NE(between(py, "FUNCTIONS = [", "]").find("\"" + f + "\""), std::string::npos) << f;
     EXPECT_NE(cuda.find(f + "("), std::string::npos) << f << " is not defined";
@@ -158,7 +175,20 @@ TEST_P(ExportVariant, ModuleHoldsKernelDefinesBindingsAndModelNew) {
                         "batch_size = 64", "in_channels = 64", "out_channels = 128", "height, width = 256, 256",
                         "kernel_size = 3", "\"tuner_median_ms\": 3.5"})
     EXPECT_NE(py.find(s), std::string::npos) << s;
-  if (!fused) EXPECT_NE(py.find("F.conv2d("), std::string::npos);
+  if (!fused) {  // the record's cuDNN algorithm and math, called directly; torch's own conv2d is not used
+    for (const char* s : {"cudnnConvolutionForward(h, &one, p.x, a.x, p.w, a.w, p.conv, p.algo,",
+                          "kCmConvAlgo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;",
+                          "cudnnSetConvolutionMathType(p.conv, kCmConvMath)", "at::native::getCudnnHandle()",
+                          "cudnnSetStream(h, at::cuda::getCurrentCUDAStream())", "#include <ATen/cudnn/Handle.h>"})
+      EXPECT_NE(cuda.find(s), std::string::npos) << s;
+    for (const char* s : {"CUDNN_ALGO = \"IMPLICIT_PRECOMP_GEMM\"", "EXTRA_LDFLAGS = [\"-lcudnn\"]",
+                          "extra_ldflags=EXTRA_LDFLAGS", "\"cudnn_algo\": \"IMPLICIT_PRECOMP_GEMM\"",
+                          "\"kind\": \"cudnn_conv_then_mish\""})
+      EXPECT_NE(py.find(s), std::string::npos) << s;
+    EXPECT_EQ(py.find("conv2d("), std::string::npos) << "torch's convolution is not the record's";
+  } else {
+    EXPECT_NE(py.find("EXTRA_LDFLAGS = []"), std::string::npos);
+  }
   EXPECT_EQ(py.find("@@"), std::string::npos);
 }
 
@@ -173,10 +203,13 @@ TEST_P(ExportVariant, PythonCompilesTheModule) {
 }
 
 TEST_P(ExportVariant, KernelPartCompilesWithNvrtcForSm90) {
-  const std::string cuda = cuda_part(export_default(GetParam()).python);
+  const ExportedModule m = export_default(GetParam());
+  const std::string cuda = cuda_part(m.python);
   nvrtcProgram prog;
   ASSERT_EQ(nvrtcCreateProgram(&prog, cuda.c_str(), "model_new.cu", 0, nullptr, nullptr), NVRTC_SUCCESS);
-  const char* opts[] = {"--gpu-architecture=sm_90", "-std=c++17"};
+  // Architecture-specific kernels (wgmma) are exported for sm_90a, as the module's load_inline builds them.
+  const bool arch_specific = m.python.find("ARCH_SUFFIX = \"a\"") != std::string::npos;
+  const char* opts[] = {arch_specific ? "--gpu-architecture=sm_90a" : "--gpu-architecture=sm_90", "-std=c++17"};
   const nvrtcResult res = nvrtcCompileProgram(prog, 2, opts);
   size_t n = 0;
   nvrtcGetProgramLogSize(prog, &n);
@@ -193,21 +226,38 @@ INSTANTIATE_TEST_SUITE_P(Exportable, ExportVariant, testing::ValuesIn(exportable
   return s;
 });
 
+// nvcc on the CUDA part of `python` as load_inline's sees it, less torch: "" when it compiles, else nvcc's output.
+// With `link_cudnn`, into a shared object linked against libcudnn with no undefined symbol left, as load_inline
+// links it with extra_ldflags=['-lcudnn'] (every cuDNN function the launch calls exists in the library).
+std::string nvcc_errors(const std::string& python, const std::string& stem, bool link_cudnn) {
+  const fs::path dir = temp_dir();
+  const fs::path cu = dir / (stem + ".cu");
+  std::ofstream(cu) << cuda_part(python);
+  std::string cmd = nvcc() + " -std=c++17 -arch=sm_90 -lineinfo -DCONVMISH_EXPORT_NO_TORCH";
+#ifdef CONVMISH_CUDNN_INCLUDE_DIR
+  cmd += std::string(" -I") + CONVMISH_CUDNN_INCLUDE_DIR;
+#endif
+  if (link_cudnn) {
+#ifdef CONVMISH_CUDNN_LIBRARY
+    cmd += " -Xcompiler -fPIC -shared " + cu.string() + " -o " + (dir / (stem + ".so")).string() + " -L" +
+           fs::path(CONVMISH_CUDNN_LIBRARY).parent_path().string() + " -lcudnn -Xlinker --no-undefined";
+#else
+    return "the cuDNN library's path is not known to this build";
+#endif
+  } else {
+    cmd += " -c " + cu.string() + " -o " + (dir / (stem + ".o")).string();
+  }
+  std::string out;
+  return run(cmd, &out) == 0 ? std::string() : cmd + "\n" + out;
+}
+
 // One variant per exporter: the kernels, the launch and the helpers, as load_inline's nvcc sees them (less torch).
 class ExportNvcc : public testing::TestWithParam<std::string> {};
 
 TEST_P(ExportNvcc, CudaPartWithTheLaunchCompilesForSm90) {
-  const std::string cc = nvcc();
-  if (cc.empty()) GTEST_SKIP() << "nvcc not found";
-  const fs::path dir = temp_dir();
-  const fs::path cu = dir / (GetParam() + ".cu");
-  std::ofstream(cu) << cuda_part(export_default(GetParam()).python);
-  std::string out;
-  EXPECT_EQ(run(cc + " -std=c++17 -arch=sm_90 -lineinfo -DCONVMISH_EXPORT_NO_TORCH -c " + cu.string() + " -o " +
-                    (dir / (GetParam() + ".o")).string(),
-                &out),
-            0)
-      << out;
+  if (nvcc().empty()) GTEST_SKIP() << "nvcc not found";
+  const Variant* v = Registry::instance().find(GetParam());
+  EXPECT_EQ(nvcc_errors(export_default(GetParam()).python, GetParam(), cudnn_based(*v)), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(OnePerExporter, ExportNvcc,
@@ -219,12 +269,137 @@ INSTANTIATE_TEST_SUITE_P(OnePerExporter, ExportNvcc,
                            return s;
                          });
 
+// The acceptance case of issue #10: the committed H100 sweep's best fp32-class record of cudnn.eager (tf32:0) ran
+// cuDNN's WINOGRAD_NONFUSED with FMA math (cudnnFind's choice); torch's own conv2d picks another, slower algorithm,
+// so the module must call cudnnConvolutionForward with exactly that algorithm and math type, then add the bias by
+// cudnnAddTensor and run one precise float4 Mish pass per application, as the variant does.
+TEST(ExportCudnn, CommittedTf32OffRecordRunsItsOwnAlgorithmAndMath) {
+  ExportRequest req;
+  req.results = fs::path(CONVMISH_SOURCE_DIR) / "results/h100/2026-11-25_48ac0f7/seed.json";
+  req.variants = "cudnn.eager";
+  req.precision = "fp32";
+  const ExportedModule m = export_pytorch(req);
+  EXPECT_EQ(m.record.name(), "cudnn.eager/tf32:0");
+  ASSERT_EQ(m.record.details.at("cudnn_algo"), "WINOGRAD_NONFUSED");
+  ASSERT_EQ(m.record.details.at("cudnn_math"), "FMA");
+  const std::string cuda = cuda_part(m.python);
+  for (const char* s : {"kCmConvAlgo = CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;",
+                        "static const cudnnMathType_t kCmConvMath = CUDNN_FMA_MATH;",
+                        "static const bool kCmConvTf32 = false;", "static const bool kCmBiasByCudnn = true;",
+                        "cudnnConvolutionForward(h, &one, p.x, a.x, p.w, a.w, p.conv, p.algo, workspace,",
+                        "cudnnAddTensor(h, &one, p.b, a.b, &one, p.y, a.y)",
+                        "cudnnGetConvolutionForwardWorkspaceSize(h, p.x, p.w, p.conv, p.y, kCmConvAlgo,",
+                        "at::empty({int64_t(plan.workspace_bytes)}, x.options().dtype(at::kByte))",
+                        "mish_vec4<<<dim3((unsigned)blocks), dim3(128), 0, s>>>(a);"})
+    EXPECT_NE(cuda.find(s), std::string::npos) << s;
+  for (const char* s : {"CUDNN_ALGO = \"WINOGRAD_NONFUSED\"", "CUDNN_MATH = \"FMA\"", "\"tuner_cudnn\": \"9.14.0\"",
+                        "cudnnConvolutionForward, algorithm WINOGRAD_NONFUSED, math FMA (the record's; strict fp32)",
+                        "pass 2: mish_vec4: Mish x1 (precise), 128 threads, 1 float4 per thread",
+                        "FUNCTIONS = [\"conv_mish_forward\", \"conv_mish_algorithm\", \"cudnn_version\"]"})
+    EXPECT_NE(m.python.find(s), std::string::npos) << s;
+
+  const fs::path file = temp_dir() / "model_new_cudnn_eager_tf32_0.py";
+  std::ofstream(file) << m.python;
+  std::string out;
+  if (have("python3")) EXPECT_EQ(run("python3 -m py_compile " + file.string(), &out), 0) << out;
+  if (!nvcc().empty()) EXPECT_EQ(nvcc_errors(m.python, "cudnn_eager_tf32_0", true), "");
+}
+
+// Every cuDNN-based variant's first ok record in the committed sweeps: the module names the record's algorithm and
+// math type (IMPLICIT_GEMM, GEMM, IMPLICIT_PRECOMP_GEMM, WINOGRAD_NONFUSED; FMA, TENSOR_OP, DEFAULT).
+TEST(ExportCudnn, EveryCommittedCudnnRecordNamesItsAlgorithm) {
+  std::set<std::string> algos, maths;
+  for (const char* file : {"results/h100/2026-11-25_48ac0f7/seed.json", "results/h100/2026-11-25_b4f87e1/small.json"}) {
+    const fs::path path = fs::path(CONVMISH_SOURCE_DIR) / file;
+    const ResultsFile f = read_results(path);
+    std::set<std::string> seen;
+    for (const Record& r : f.records) {
+      const Variant* v = Registry::instance().find(r.variant);
+      if (!v || !cudnn_based(*v) || r.status != Status::kOk || !r.timing) continue;
+      const std::string key = r.variant + std::to_string(ConvThenMishVariant::tf32(r.params));
+      if (!seen.insert(key).second) continue;
+      ExportRequest req;
+      req.results = path;
+      req.record = r.id;
+      const std::string py = export_pytorch(req).python;
+      const std::string algo = r.details.at("cudnn_algo"), math = r.details.at("cudnn_math");
+      const CudnnEnumName* a = find_cudnn_name(cudnn_fwd_algo_names(), algo);
+      const CudnnEnumName* mt = find_cudnn_name(cudnn_math_names(), math);
+      ASSERT_TRUE(a && mt) << algo << " " << math;
+      const std::string where = std::string(file) + " record " + std::to_string(r.id);
+      EXPECT_NE(py.find("kCmConvAlgo = " + std::string(a->identifier) + ";"), std::string::npos) << where;
+      EXPECT_NE(py.find("kCmConvMath = " + std::string(mt->identifier) + ";"), std::string::npos) << where;
+      EXPECT_NE(py.find("CUDNN_ALGO = \"" + algo + "\""), std::string::npos) << where;
+      algos.insert(algo);
+      maths.insert(math);
+    }
+  }
+  EXPECT_GE(algos.size(), 3u);  // the sweeps' records do cover several algorithms and math types
+  EXPECT_GE(maths.size(), 2u);
+}
+
+TEST(ExportCudnn, RecordsWithoutTheTunersCudnnDetailsAreRefused) {
+  auto message = [](const Record& r) {
+    ExportRequest req;
+    req.results = write_results("cudnn_bad.json", {r});
+    try {
+      export_pytorch(req);
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  Record r = ok_record(3, "cudnn.eager", {{"tf32", 0}}, "fp32", 14.0);
+  EXPECT_NE(message(r).find("has no details.cudnn_algo"), std::string::npos) << message(r);
+  r.details = cudnn_details("WINOGRAD_NONFUSED", "FMA");
+  EXPECT_EQ(message(r), "no error");
+  r.details = cudnn_details("WINOGRAD_FAST", "FMA");
+  EXPECT_NE(message(r).find("details.cudnn_algo 'WINOGRAD_FAST' is not a cuDNN name"), std::string::npos) << message(r);
+  r.details = cudnn_details("GEMM", "FMA");
+  r.details.erase("cudnn_math");
+  EXPECT_NE(message(r).find("has no details.cudnn_math"), std::string::npos) << message(r);
+  r.details = cudnn_details("IMPLICIT_GEMM", "TENSOR_OP");  // tf32:0 runs FMA kernels only
+  EXPECT_NE(message(r).find("not what the tuner runs for tf32:0"), std::string::npos) << message(r);
+  r.details = cudnn_details("FFT_TILING", "FMA");  // nor an FFT algorithm
+  EXPECT_NE(message(r).find("not what the tuner runs for tf32:0"), std::string::npos) << message(r);
+  r.details = cudnn_details("WINOGRAD_NONFUSED", "FMA");
+  r.details["bias"] = "in the first Mish pass";  // cudnn.eager adds it by cudnnAddTensor
+  EXPECT_NE(message(r).find("details.bias differ"), std::string::npos) << message(r);
+  r.details["bias"] = "cudnnAddTensor";
+  r.details["passes"] = {{{"kernel", "mish_vec4"}, {"count", 1}, {"block", 256}}, {{"kernel", "mish_vec4"}}};
+  EXPECT_NE(message(r).find("details.passes[0].block differ"), std::string::npos) << message(r);
+  r.details["passes"] = {{{"kernel", "mish_vec4"}, {"count", 1}, {"block", 128}}};
+  EXPECT_NE(message(r).find("details.passes differ"), std::string::npos) << message(r);
+  r.params = {{"tf32", 1}};  // TF32 allowed: cudnnFind may have chosen any math type
+  r.precision = "tf32";
+  r.details = cudnn_details("FFT", "TENSOR_OP");
+  EXPECT_EQ(message(r), "no error");
+}
+
+TEST(CudnnNames, EveryForwardAlgorithmAndMathTypeHasOneNameThatRoundTrips) {
+  EXPECT_EQ(cudnn_fwd_algo_names().size(), size_t(CUDNN_CONVOLUTION_FWD_ALGO_COUNT));
+  for (const auto* names : {&cudnn_fwd_algo_names(), &cudnn_math_names()}) {
+    std::set<int> values;
+    for (const CudnnEnumName& n : *names) {
+      EXPECT_TRUE(values.insert(n.value).second) << n.name;
+      const CudnnEnumName* found = find_cudnn_name(*names, n.name);
+      ASSERT_NE(found, nullptr) << n.name;
+      EXPECT_EQ(found->value, n.value);
+      EXPECT_EQ(std::string(n.identifier).rfind("CUDNN_", 0), 0u) << n.identifier;  // nvcc checks the rest
+    }
+    EXPECT_EQ(find_cudnn_name(*names, "UNKNOWN"), nullptr);
+    EXPECT_EQ(find_cudnn_name(*names, ""), nullptr);
+  }
+}
+
 TEST(Export, PicksTheFastestOkRecordOfThePrecisionAsked) {
   const Variant* naive = Registry::instance().find("fused.naive");
   const Variant* f4 = Registry::instance().find("mish.float4");
   std::vector<Record> recs = {ok_record(1, "fused.naive", {{"block", 128}}, "fp32", 400.0),
                               ok_record(2, "mish.float4", f4->space().default_config(), "tf32", 5.6),
                               ok_record(3, "fused.naive", {{"block", 256}}, "fp32", 390.0)};
+  recs[1].details = cudnn_details("IMPLICIT_PRECOMP_GEMM", "DEFAULT");
   Record bad = ok_record(4, "fused.naive", {{"block", 64}}, "fp32", 1.0);
   bad.status = Status::kIncorrect;
   recs.push_back(bad);

@@ -143,6 +143,47 @@ TEST(ReportNcu, BadMetricsFilesAreRejectedWithTheReason) {
   EXPECT_NE(err.str().find("cannot open"), std::string::npos);
 }
 
+// calls, record_id and schema_version are integers: a float or a number out of int's range (hand-edited or
+// another tool's file) is refused with the field named, never truncated or converted out of range.
+TEST(ReportNcu, NonIntegerOrOutOfRangeCountsAreRejectedWithTheField) {
+  const fs::path dir = fresh_dir("ints");
+  auto message = [&](const nlohmann::json& j) {
+    write_json(dir / "m.json", j);
+    try {
+      read_ncu_metrics(dir / "m.json");
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto with = [](const char* key, const nlohmann::json& value) {
+    nlohmann::json j = metrics_json("seed.json");
+    j["kernels"][0][key] = value;
+    return j;
+  };
+  EXPECT_EQ(message(metrics_json("seed.json")), "no error");
+  EXPECT_NE(message(with("calls", 1.5)).find("'calls' must be an integer, not 1.5"), std::string::npos);
+  EXPECT_NE(message(with("calls", 1e300)).find("'calls' must be an integer"), std::string::npos);
+  EXPECT_NE(message(with("calls", 4294967296LL)).find("'calls' = 4294967296 is outside 0..2147483647"),
+            std::string::npos);
+  EXPECT_NE(message(with("calls", -1)).find("'calls' = -1 is outside"), std::string::npos);
+  EXPECT_NE(message(with("calls", "3")).find("'calls' must be an integer, not a string"), std::string::npos);
+  EXPECT_NE(message(with("record_id", 2.5)).find("'record_id' must be an integer"), std::string::npos);
+  EXPECT_NE(message(with("record_id", 1e300)).find("'record_id' must be an integer"), std::string::npos);
+  EXPECT_NE(message(with("record_id", 18446744073709551615ULL)).find("'record_id' = 18446744073709551615 is out of "
+                                                                     "range"),
+            std::string::npos);
+  EXPECT_EQ(message(with("record_id", nullptr)), "no error");  // null: no record id, as before
+  for (const nlohmann::json v : {nlohmann::json(1.0), nlohmann::json(1e300), nlohmann::json("1")}) {
+    nlohmann::json j = metrics_json("seed.json");
+    j["schema_version"] = v;
+    EXPECT_NE(message(j).find("schema_version " + v.dump() + ", expected 1"), std::string::npos) << message(j);
+  }
+  for (const std::string& m : {message(with("calls", 1.5)), message(with("record_id", 2.5))})
+    EXPECT_NE(m.find("malformed kernel entry"), std::string::npos) << m;
+}
+
 TEST(ReportNcu, NoKernelOfTheBestConfigurationsIsSaidPlainly) {
   nlohmann::json j = metrics_json("seed.json");
   j["kernels"] = {j["kernels"][3]};  // only a configuration that is not the best of its variant

@@ -171,6 +171,40 @@ TEST(Resume, KeepsTheJournalOfTheSameSweepAndRefusesAnother) {
   fs::remove(journal_path(path));
 }
 
+// checks_per_config comes from a user's journal: a float or a number out of int's range is a refusal naming the
+// field, never a truncation (1.5 -> 1 would have resumed) or an out-of-range conversion (1e300).
+TEST(Resume, RefusesAJournalWhoseChecksPerConfigIsNotAnIntInRange) {
+  const fs::path path = temp_file("resume_checks.json");
+  const Problem p = parse_problem("small");
+  const TimerSettings timer;
+  auto refusal = [&](const nlohmann::json& checks) {
+    fs::remove(journal_path(path));
+    {
+      nlohmann::json meta = {{"problem", p}, {"device", {{"name", "GPU"}}}, {"suite_version", CONVMISH_VERSION},
+                             {"git_commit", CONVMISH_GIT_COMMIT}, {"timer", timer}, {"checks_per_config", checks}};
+      ResultsWriter w(path, meta);
+      w.add(sample_record());
+    }
+    try {
+      resumable_records(path, p, "GPU", timer, 1);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("resumed");
+  };
+  EXPECT_EQ(refusal(1), "resumed");
+  EXPECT_NE(refusal(1.5).find("'checks_per_config' must be an integer, not 1.5"), std::string::npos) << refusal(1.5);
+  EXPECT_NE(refusal(1.0).find("'checks_per_config' must be an integer"), std::string::npos) << refusal(1.0);
+  EXPECT_NE(refusal(1e300).find("'checks_per_config' must be an integer"), std::string::npos) << refusal(1e300);
+  EXPECT_NE(refusal(4294967297LL).find("'checks_per_config' = 4294967297 is outside"), std::string::npos)
+      << refusal(4294967297LL);
+  EXPECT_NE(refusal(18446744073709551615ULL).find("out of range"), std::string::npos);
+  EXPECT_NE(refusal("1").find("'checks_per_config' must be an integer, not a string"), std::string::npos);
+  EXPECT_NE(refusal(nullptr).find("metadata is incomplete or malformed"), std::string::npos) << refusal(nullptr);
+  fs::remove(path);
+  fs::remove(journal_path(path));
+}
+
 TEST(ResultsJson, NonFiniteErrorsRoundTripAsNull) {
   Record r = sample_record();
   r.verdict->max_abs = INFINITY;

@@ -1,6 +1,7 @@
 // Every registered variant, on a sample of its configurations, over shapes that stress edges (width not a
 // multiple of 4, C=3, K=1, batch 1, tiny images, stride/padding): each configuration validates on fresh inputs
 // through the same sweep the tuner runs, or is declared unsupported with a reason.
+#include <set>
 #include <sstream>
 
 #include "gpu/gpu_fixture.hpp"
@@ -44,15 +45,18 @@ class VariantsGpu : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VariantsGpu, EveryConfigurationTriedValidatesOrSaysWhyNot) {
   REQUIRE_GPU();
+  int declined = 0;
   for (const char* shape : kShapes) {
     const Problem p = parse_problem(shape);
     std::ostringstream log;
     const auto recs = run_sweep(p, quick_options(GetParam()), log);
     ASSERT_FALSE(recs.empty()) << shape;
     int ok = 0;
+    std::set<std::string> reasons;
     for (const auto& r : recs) {
       if (r.status == Status::kUnsupported) {
         EXPECT_FALSE(r.reason.empty()) << r.name();
+        reasons.insert(r.reason);
         continue;
       }
       EXPECT_EQ(r.status, Status::kOk) << shape << " " << r.name() << ": " << r.reason;
@@ -63,8 +67,15 @@ TEST_P(VariantsGpu, EveryConfigurationTriedValidatesOrSaysWhyNot) {
         EXPECT_GT(r.timing->median_ms, 0);
       }
     }
+    // A variant may decline a whole shape (the wgmma kernel needs stride 1), but only with one reason that holds
+    // for every configuration, and it has to run on most shapes.
+    if (ok == 0 && reasons.size() == 1 && recs.size() > 1) {
+      ++declined;
+      continue;
+    }
     EXPECT_GT(ok, 0) << "no configuration of " << GetParam() << " ran on " << shape << "\n" << log.str();
   }
+  EXPECT_LE(declined, 1) << GetParam() << " declined " << declined << " of the test shapes";
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, VariantsGpu, ::testing::ValuesIn(variant_ids()), [](const auto& info) {
