@@ -1,6 +1,7 @@
 // fused.tiled_fp32: shared-memory tiled direct convolution in plain fp32 FFMA (no tensor cores, no TF32) with
 // register blocking (RK channels x RH rows x RW columns per thread), cp.async staging STAGES deep, bias + Mish in
-// registers and a coalesced store through a shared-memory transpose. R, S and the stride are compiled in.
+// registers and a coalesced store through a shared-memory transpose. R, S, the stride and the Mish count are
+// compiled in.
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -18,14 +19,15 @@ namespace {
 // Everything the kernel's shape and shared memory depend on, computed once on the host and passed to the kernel as
 // defines (the kernel static_asserts that its layout fits SMEM_FLOATS, so host and device cannot disagree silently).
 struct TiledLayout {
-  int tile_k, tile_h, tile_w, rk, rw, rh, c_chunk, stages;
+  int tile_k, tile_h, tile_w, rk, rw, rh, c_chunk, stages, pipe;
   int r, s, stride;
   int threads = 0;
   int in_rows = 0, in_cols = 0;               // staged input patch (with halo)
   int in_pitch = 0, w_pitch = 0, out_pitch = 0;  // floats per shared-memory row
   int64_t stage_floats = 0, epilogue_floats = 0, smem_floats = 0;
-  int reg_estimate = 0;  // accumulators + operands + ~24 for addresses and indices
-  int min_blocks = 1;    // __launch_bounds__ minimum CTAs per SM (targets <= 128 registers when the estimate allows)
+  int reg_estimate = 0;  // accumulators + one tap's operands + ~24 for addresses and indices
+  int min_blocks = 1;    // __launch_bounds__ minimum CTAs per SM (targets <= 128 registers when the estimate allows:
+                         // every configuration of 64 accumulators; 128 accumulators get up to 255)
   size_t smem_bytes() const { return size_t(smem_floats) * 4; }
 };
 
@@ -63,7 +65,7 @@ int pick_pitch(int width, int degree, RowCol row_col) {
 TiledLayout layout_for(const Problem& p, const Config& c) {
   TiledLayout t{int(c.at("tile_k")), int(c.at("tile_h")), int(c.at("tile_w")), int(c.at("rk")),
                 int(c.at("rw")),     int(c.at("rh")),     int(c.at("c_chunk")), int(c.at("stages")),
-                int(p.R),            int(p.S),            int(p.stride)};
+                int(c.at("pipe")),   int(p.R),            int(p.S),            int(p.stride)};
   const int tpx = t.tile_w / t.rw, tpy = t.tile_h / t.rh;
   t.threads = (t.tile_k / t.rk) * tpy * tpx;
   t.in_rows = (t.tile_h - 1) * t.stride + t.r;
@@ -108,6 +110,7 @@ class FusedTiledInstance : public Instance {
             {"thread_block", {{"k", t_.rk}, {"h", t_.rh}, {"w", t_.rw}}},
             {"c_chunk", t_.c_chunk},
             {"stages", t_.stages},
+            {"pipe", t_.pipe},
             {"pitch", {{"in", t_.in_pitch}, {"w", t_.w_pitch}, {"out", t_.out_pitch}}},
             {"min_blocks", t_.min_blocks}};
   }
@@ -123,13 +126,16 @@ class FusedTiledFp32 : public Variant {
  public:
   FusedTiledFp32() {
     space_.add("tile_k", {64, 128}, "output channels per CTA")
-        .add("tile_h", {8, 16, 4}, "output rows per CTA")
-        .add("tile_w", {32, 16, 64}, "output columns per CTA")
+        .add("tile_h", {4, 8, 16}, "output rows per CTA")
+        .add("tile_w", {64, 32, 16}, "output columns per CTA")
         .add("rk", {8, 16}, "output channels per thread")
-        .add("rw", {8, 4}, "output columns per thread (groups of 4)")
-        .add("rh", {1, 2}, "output rows per thread")
+        .add("rw", {4, 8}, "output columns per thread (groups of 4)")
+        .add("rh", {2, 1, 4}, "output rows per thread")
         .add("c_chunk", {8, 4, 16}, "input channels staged per step")
         .add("stages", {2, 1, 3}, "staging buffers: 1 no pipelining, 2 double buffer (cp.async), 3 triple")
+        .add("pipe", {1, 2, 0},
+             "register pipeline of the input window: 0 each channel loads its window then uses it, 1 rolling window "
+             "(a row reloads with the next channel after its last tap), 2 rolling with 2 channels per loop iteration")
         .add("form", {CM_MISH_ONEEXP, CM_MISH_FAST, CM_MISH_PRECISE, CM_MISH_TANH_APPROX},
              "Mish form: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
     space_.require("tile_k divisible by rk, tile_h by rh, tile_w by rw", [](const Config& c) {
@@ -139,10 +145,13 @@ class FusedTiledFp32 : public Variant {
       const int64_t t = threads(c);
       return t >= 64 && t <= 1024 && t % 32 == 0;
     });
-    space_.require("rk*rw*rh == 64 accumulators per thread (SGEMM-class 8x8 blocking)",
-                   [](const Config& c) { return c.at("rk") * c.at("rw") * c.at("rh") == 64; });
-    space_.require("256 threads: 2 CTAs of 8 warps per SM at <= 128 registers (keeps the space small)",
-                   [](const Config& c) { return threads(c) == 256; });
+    space_.require("rk*rw*rh accumulators per thread: 64 with 256 threads (2 CTAs of 8 warps per SM at <= 128 "
+                   "registers) or 128 as 8x4x4 with 128 threads (2 CTAs of 4 warps at <= 255 registers)",
+                   [](const Config& c) {
+                     const int64_t acc = c.at("rk") * c.at("rw") * c.at("rh");
+                     return (acc == 64 && threads(c) == 256) ||
+                            (acc == 128 && c.at("rk") == 8 && c.at("rw") == 4 && threads(c) == 128);
+                   });
     space_.require("8 <= c_chunk*stages <= 16 (channels in flight)", [](const Config& c) {
       const int64_t f = c.at("c_chunk") * c.at("stages");
       return f >= 8 && f <= 16;
@@ -150,7 +159,8 @@ class FusedTiledFp32 : public Variant {
   }
   std::string id() const override { return "fused.tiled_fp32"; }
   std::string description() const override {
-    return "smem-tiled direct conv, fp32 FFMA register blocking, cp.async staging, bias + Mish in registers";
+    return "smem-tiled direct conv, fp32 FFMA register blocking, cp.async staging, rolling register window, bias + "
+           "Mish in registers";
   }
   std::string precision(const Config& c) const override {
     const int64_t f = c.at("form");
@@ -191,6 +201,7 @@ class FusedTiledFp32 : public Variant {
                         {"RH", s(t.rh)},
                         {"C_CHUNK", s(t.c_chunk)},
                         {"STAGES", s(t.stages)},
+                        {"PIPE", s(t.pipe)},
                         {"FILTER_R", s(t.r)},
                         {"FILTER_S", s(t.s)},
                         {"STRIDE", s(t.stride)},
@@ -199,7 +210,8 @@ class FusedTiledFp32 : public Variant {
                         {"OUT_PITCH", s(t.out_pitch)},
                         {"SMEM_FLOATS", s(t.smem_floats)},
                         {"MIN_BLOCKS", s(t.min_blocks)},
-                        {"MISH_FORM", s(c.at("form"))}}}};
+                        {"MISH_FORM", s(c.at("form"))},
+                        {"MISH_COUNT", s(p.mish_count)}}}};
   }
 
   std::unique_ptr<Instance> instantiate(const Problem& p, const Config& c, std::vector<LoadedKernel> k,

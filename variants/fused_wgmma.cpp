@@ -86,17 +86,18 @@ class FusedWgmmaTf32 : public Variant {
     space_.add("tw", {128, 64}, "output columns per tile = the wgmma N (64 or 128)")
         .add("th", {1, 2}, "output rows per tile (one wgmma per row and tap)")
         .add("ck", {8, 16}, "input channels per pipeline stage")
-        .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
-        .add("depth", {2, 1}, "register stages of the input loader: its loads run this many stages ahead")
-        .add("epi", {1, 0}, "1: the epilogue of a tile runs in slices while the next tile's wgmmas are in flight")
+        .add("groups", {3, 2, 4, 1},
+             "warpgroups per CTA, each on its own tiles (one's loads and epilogue overlap another's MMAs)")
+        .add("depth", {1, 2}, "register stages of the input loader: its loads run this many stages ahead")
+        .add("epi", {0, 1}, "1: the epilogue of a tile runs in slices while the next tile's wgmmas are in flight")
         .add("form", {2, 3, 1}, "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
     space_.require("accumulators (th*tw/2, twice with epi) at most 128 per thread",
                    [](const Config& c) { return WgTile(c).accumulators() <= 128; });
   }
   std::string id() const override { return "fused.wgmma_tf32"; }
   std::string description() const override {
-    return "implicit GEMM on Hopper wgmma TF32 (sm_90a), resident weights, channels-inner input patches transposed in registers, "
-           "persistent CTAs, bias + Mish epilogue overlapping the next tile's MMAs";
+    return "implicit GEMM on Hopper wgmma TF32 (sm_90a), resident weights, channels-inner input patches transposed "
+           "in registers, persistent CTAs, several warpgroups on their own tiles, bias + Mish epilogue";
   }
   std::string precision(const Config&) const override { return "tf32"; }
   const ParamSpace& space() const override { return space_; }
