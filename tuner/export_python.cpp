@@ -254,6 +254,13 @@ def _extension(device):
             f"ModelNew: {EXPORT['variant']} needs compute capability {MIN_COMPUTE_CAPABILITY[0]}."
             f"{MIN_COMPUTE_CAPABILITY[1]} or newer; {torch.cuda.get_device_name(index)} is {major}.{minor}"
         )
+    if ARCH_SUFFIX and (major, minor) != MIN_COMPUTE_CAPABILITY:
+        raise RuntimeError(
+            f"ModelNew: {EXPORT['variant']} uses sm_{MIN_COMPUTE_CAPABILITY[0]}{MIN_COMPUTE_CAPABILITY[1]}a "
+            f"architecture-specific instructions that only compute capability "
+            f"{MIN_COMPUTE_CAPABILITY[0]}.{MIN_COMPUTE_CAPABILITY[1]} runs; "
+            f"{torch.cuda.get_device_name(index)} is {major}.{minor}"
+        )
     arch = f"{major}{minor}{ARCH_SUFFIX}"
     ext = _by_arch.get(arch)
     if ext is None:
