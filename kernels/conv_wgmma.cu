@@ -11,8 +11,8 @@
 //   16-byte row), so that the B operand of tap (r, s) for an output row is simply patch row r shifted by s pixels:
 //   start address + 16 s, stride 128 B between 8-pixel core matrices, leading offset PH*PWS*16 B between channel
 //   quads. (4-byte cp.async copies did the same transpose with 16x the instructions: issue-bound at 7.8 ms.)
-//   Loads run one stage ahead in registers, stores into the other of two patch buffers while the tensor core
-//   works on the current one.
+//   Loads run DEPTH stages ahead in registers; the stores go into the other of two patch buffers while the tensor
+//   core works on the current one.
 // - GROUPS warpgroups per CTA share the weights but walk their own tiles with their own patch buffers and named
 //   barrier, so one group's loads and epilogue overlap the other's MMAs.
 // - EPI=1: the epilogue of a tile (bias + Mish, special-function bound) runs in slices while the next tile's
@@ -37,6 +37,9 @@
 #endif
 #ifndef DEPTH
 #define DEPTH 2  // register stages of the input loader: loads run DEPTH iterations ahead of their use
+#endif
+#ifndef NBUF
+#define NBUF 2  // input patch buffers per warpgroup: 2, or 3 to keep one stage of MMAs queued across iterations
 #endif
 #ifndef VEC
 #define VEC 1  // W % 4 == 0 and PAD % 4 == 0: 16-byte input loads
@@ -89,6 +92,7 @@
 
 static_assert(BN == 64, "BN is the wgmma M: 64");
 static_assert(DEPTH == 1 || DEPTH == 2, "DEPTH: 1 or 2 register stages");
+static_assert(NBUF == 2 || NBUF == 3, "NBUF: 2 or 3 patch buffers");
 static_assert(TW == 64 || TW == 128, "TW is the wgmma N: 64 or 128");
 static_assert(CK % 8 == 0 && CPAD % CK == 0, "CK: a multiple of 8 dividing CPAD");
 
@@ -239,7 +243,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
   extern __shared__ __align__(128) float smem[];
   float* Ws = smem;
   const int tid_all = threadIdx.x, grp = tid_all / GTHREADS;
-  float* As0 = smem + W_FLOATS + grp * 2 * A_STAGE;  // this group's two input patches
+  float* As0 = smem + W_FLOATS + grp * NBUF * A_STAGE;  // this group's NBUF input patches
   const int tiles_w = (a.Q + TW - 1) / TW, tiles_h = (a.P + TH - 1) / TH;
   const int total_tiles = tiles_w * tiles_h * a.N;
   const int kb = blockIdx.x % kblocks;
@@ -284,11 +288,19 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
   };
   // Global -> registers for stage `it` (zeros outside the image, past C and past the patch).
   // S, the register stage, is a constant at every call site: after inlining the stage arrays stay in registers.
+  // Stages are loaded in order, so the tile's origin (three divisions) is worked out once per tile.
+  int ld_tile = -1, ih0 = 0, iw0 = 0;
+  const float* xn = a.x;
   auto load_regs = [&](const int S, int it) {
-    int n, oh0, ow0;
-    tile_origin(tile0 + (it / NCHUNK) * tile_step, n, oh0, ow0);
-    const int c0 = (it % NCHUNK) * CK, ih0 = oh0 - PAD, iw0 = ow0 - PAD;
-    const float* xt = a.x + (long long)n * a.C * hw + (long long)c0 * hw;
+    if (it / NCHUNK != ld_tile) {
+      ld_tile = it / NCHUNK;
+      int n, oh0, ow0;
+      tile_origin(tile0 + ld_tile * tile_step, n, oh0, ow0);
+      ih0 = oh0 - PAD, iw0 = ow0 - PAD;
+      xn = a.x + (long long)n * a.C * hw;
+    }
+    const int c0 = (it % NCHUNK) * CK;
+    const float* xt = xn + (long long)c0 * hw;
 #pragma unroll
     for (int i = 0; i < LITEMS; ++i) {
       const int ih = ih0 + it_ph[i], iw = iw0 + it_col[i], cb = c0 + 4 * it_c4[i];
@@ -354,19 +366,24 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
 #if EPI
   float prev[TH][NACC];
   int prev_tile = -1;
+  wg::TileOut prev_out{};
 #endif
 
-  // Pipeline: two patch buffers and DEPTH register stages. Iteration it computes stage it from buffer it % 2 while
-  // it stores stage it + 1 (loaded into registers DEPTH iterations earlier) into the other buffer, whose MMAs (stage
-  // it - 1) have completed, and loads stage it + 1 + DEPTH into the registers just freed. The loop body is unrolled
-  // DEPTH times so that every register stage has a constant index.
+  // Pipeline: NBUF patch buffers and DEPTH register stages. Iteration it computes stage it from buffer it % NBUF
+  // while it stores stage it + 1 (loaded into registers DEPTH iterations earlier) into buffer (it + 1) % NBUF,
+  // whose MMAs (stage it + 1 - NBUF) have completed, and loads stage it + 1 + DEPTH into the registers just freed.
+  // NBUF = 3 waits only for the previous stage's MMAs (wgmma.wait_group 1), so that a warpgroup keeps MMAs queued
+  // while it loads and stores; the last stage of a tile waits for all of them before its epilogue. The loop body is
+  // unrolled DEPTH times so that every register stage has a constant index.
+  // Descriptors: start addresses advance in 16-byte units, so a stage's descriptors are a base plus constants.
+  const unsigned long long a_desc0 = wg::smem_desc(Ws, a_lbo, 128), b_desc0 = wg::smem_desc(As0, b_lbo, 128);
   auto step = [&](const int P, int it) {  // P = it % DEPTH, a constant at both call sites
     wg::fence_proxy_async();  // this thread's shared stores, visible to the tensor core's (async proxy) reads
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
 
     const int chunk = it % NCHUNK;
-    const float* As = As0 + (it & 1) * A_STAGE;
-    const float* Wc = Ws + (chunk * (CK / 4)) * BN * 4;
+    const unsigned long long a_desc = a_desc0 + (unsigned)(chunk * (CK / 4) * BN * 4 * 4 / 16);
+    const unsigned long long b_desc = b_desc0 + (unsigned)((it % NBUF) * A_STAGE * 4 / 16);
 #pragma unroll
     for (int h = 0; h < TH; ++h) wg::fence_regs(acc[h]);
     wg::wgmma_fence();
@@ -374,22 +391,24 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
     for (int rs = 0; rs < RS; ++rs)
 #pragma unroll
       for (int k8 = 0; k8 < CK / 8; ++k8) {
-        const unsigned long long da = wg::smem_desc(Wc + (rs * C4 + 2 * k8) * BN * 4, a_lbo, 128);
+        const unsigned long long da = a_desc + (rs * C4 + 2 * k8) * BN * 4 * 4 / 16;
         const int accumulate = (rs | k8) ? 1 : (chunk != 0);
 #pragma unroll
-        for (int h = 0; h < TH; ++h) {
-          const float* b = As + ((2 * k8 * PH + h + rs / KS) * PWS + rs % KS) * 4;
-          wg::wgmma_tf32(acc[h], da, wg::smem_desc(b, b_lbo, 128), accumulate);
-        }
+        for (int h = 0; h < TH; ++h)
+          wg::wgmma_tf32(acc[h], da, b_desc + ((2 * k8 * PH + h + rs / KS) * PWS + rs % KS) * 4 * 4 / 16, accumulate);
       }
     wg::wgmma_commit();
     const int kNext = (P + 1) % DEPTH;  // the register stage holding stage it + 1
-    if (it + 1 < total_it) store_regs(kNext, As0 + ((it + 1) & 1) * A_STAGE);
+    if (it + 1 < total_it) store_regs(kNext, As0 + ((it + 1) % NBUF) * A_STAGE);
     if (it + 1 + DEPTH < total_it) load_regs(kNext, it + 1 + DEPTH);
 #if EPI
-    if (prev_tile >= 0 && chunk < ESLICES) wg::epilogue_slice<0>(chunk, prev, tile_out(prev_tile), b0, b1, t);
+    if (prev_tile >= 0 && chunk < ESLICES) wg::epilogue_slice<0>(chunk, prev, prev_out, b0, b1, t);
 #endif
-    wg::wgmma_wait<0>();
+    if (NBUF == 3 && chunk != NCHUNK - 1) {
+      wg::wgmma_wait<1>();  // stage it - 1 done: its buffer takes stage it + 2 in the next iteration
+    } else {
+      wg::wgmma_wait<0>();
+    }
 #pragma unroll
     for (int h = 0; h < TH; ++h) wg::fence_regs(acc[h]);
 
@@ -401,6 +420,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
 #pragma unroll
         for (int i = 0; i < NACC; ++i) prev[h][i] = acc[h][i];
       prev_tile = tile;
+      prev_out = tile_out(tile);
 #else
       wg::epilogue<0, NJ>(acc, tile_out(tile), b0, b1, t);
 #endif
@@ -423,6 +443,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
 #endif
   }
 #if EPI
-  if (prev_tile >= 0) wg::epilogue<0, NJ>(prev, tile_out(prev_tile), b0, b1, t);
+  if (prev_tile >= 0) wg::epilogue<0, NJ>(prev, prev_out, b0, b1, t);
 #endif
 }

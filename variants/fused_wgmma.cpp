@@ -17,18 +17,18 @@ constexpr int64_t kBn = 64;  // wgmma M: output channels per CTA
 
 // Mirrors of the kernel's macros (kernels/conv_wgmma.cu).
 struct WgTile {
-  int64_t th, tw, ck, groups, epi, depth;
+  int64_t th, tw, ck, groups, epi, depth, bufs;
   explicit WgTile(const Config& c)
       : th(c.at("th")), tw(c.at("tw")), ck(c.at("ck")), groups(c.at("groups")), epi(c.at("epi")),
-        depth(c.at("depth")) {}
+        depth(c.at("depth")), bufs(c.at("bufs")) {}
   int64_t threads() const { return groups * 128; }
   int64_t cpad(const Problem& p) const { return (p.C + ck - 1) / ck * ck; }
   int64_t w_floats(const Problem& p) const { return p.R * p.S * cpad(p) * kBn; }
   int64_t ncg(const Problem& p) const { return (tw + p.S - 1 + 3) / 4; }
   int64_t pws(const Problem& p) const { return 4 * ncg(p) + 1; }
   int64_t a_stage(const Problem& p) const { return ck * (th + p.R - 1) * pws(p); }
-  // Resident weights plus two input patches per warpgroup.
-  int64_t smem_bytes(const Problem& p) const { return 4 * (w_floats(p) + groups * 2 * a_stage(p)); }
+  // Resident weights plus `bufs` input patches per warpgroup.
+  int64_t smem_bytes(const Problem& p) const { return 4 * (w_floats(p) + groups * bufs * a_stage(p)); }
   // Loader registers: 16 floats per item and register stage, (ck/4) * patch rows * column groups items over 128
   // threads.
   int64_t staging_regs(const Problem& p) const {
@@ -89,6 +89,7 @@ class FusedWgmmaTf32 : public Variant {
         .add("groups", {3, 2, 4, 1},
              "warpgroups per CTA, each on its own tiles (one's loads and epilogue overlap another's MMAs)")
         .add("depth", {1, 2}, "register stages of the input loader: its loads run this many stages ahead")
+        .add("bufs", {2, 3}, "input patch buffers per warpgroup (3: MMAs of one stage stay queued across stages)")
         .add("epi", {0, 1}, "1: the epilogue of a tile runs in slices while the next tile's wgmmas are in flight")
         .add("form", {2, 3, 1}, "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
     space_.require("accumulators (th*tw/2, twice with epi) at most 128 per thread",
@@ -127,10 +128,11 @@ class FusedWgmmaTf32 : public Variant {
     const WgTile t(c);
     auto s = [](int64_t v) { return std::to_string(v); };
     std::vector<std::pair<std::string, std::string>> defs = {
-        {"KR", s(p.R)},         {"KS", s(p.S)},          {"PAD", s(p.pad)},         {"CPAD", s(t.cpad(p))},
-        {"BN", s(kBn)},         {"TH", s(t.th)},         {"TW", s(t.tw)},           {"CK", s(t.ck)},
-        {"GROUPS", s(t.groups)}, {"EPI", s(t.epi)}, {"DEPTH", s(t.depth)}, {"MISH_FORM", s(c.at("form"))},
-        {"MISH_COUNT", s(p.mish_count)}, {"VEC", p.W % 4 == 0 && p.pad % 4 == 0 ? "1" : "0"}};
+        {"KR", s(p.R)},          {"KS", s(p.S)},          {"PAD", s(p.pad)},     {"CPAD", s(t.cpad(p))},
+        {"BN", s(kBn)},          {"TH", s(t.th)},         {"TW", s(t.tw)},       {"CK", s(t.ck)},
+        {"GROUPS", s(t.groups)}, {"EPI", s(t.epi)},       {"DEPTH", s(t.depth)}, {"NBUF", s(t.bufs)},
+        {"MISH_FORM", s(c.at("form"))}, {"MISH_COUNT", s(p.mish_count)},
+        {"VEC", p.W % 4 == 0 && p.pad % 4 == 0 ? "1" : "0"}};
     KernelSpec prep{"conv_wgmma.cu", "wgmma_weights", defs};
     KernelSpec main{"conv_wgmma.cu", "conv_wgmma", defs};
     prep.arch_specific = main.arch_specific = true;
