@@ -253,6 +253,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
   const int tid = tid_all % GTHREADS, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
   const long long hw = (long long)a.H * a.W;
 
+  // The block's bias in shared memory: the epilogue reads it there (kept in registers at the register cap, the
+  // compiler reloaded it from global memory in every epilogue, a long-scoreboard stall measured by ncu).
+  float* bias_s = smem + W_FLOATS + GROUPS * NBUF * A_STAGE;
+  if (tid_all < BN) bias_s[tid_all] = (a.b && kb * BN + tid_all < a.K) ? a.b[kb * BN + tid_all] : 0.f;
   {  // Weights: a straight copy of this block's pre-arranged rows, by all threads.
     const float* src = wt + (long long)kb * W_FLOATS;
     for (int i = tid_all * 4; i < W_FLOATS; i += THREADS * 4) cp_async16(Ws + i, src + i, true);
@@ -347,9 +351,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
     }
   };
 
-  // This thread's output channels and their bias, fixed for the whole kernel.
+  // This thread's output channels, fixed for the whole kernel.
   const int ch0 = kb * BN + 16 * warp + g;
-  const float b0 = (a.b && ch0 < a.K) ? a.b[ch0] : 0.f, b1 = (a.b && ch0 + 8 < a.K) ? a.b[ch0 + 8] : 0.f;
+  const float* bias_t = bias_s + 16 * warp + g;  // this thread's two channels: bias_t[0], bias_t[8]
   auto tile_out = [&](int tile) {
     int n, oh0, ow0;
     tile_origin(tile, n, oh0, ow0);
@@ -402,7 +406,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
     if (it + 1 < total_it) store_regs(kNext, As0 + ((it + 1) % NBUF) * A_STAGE);
     if (it + 1 + DEPTH < total_it) load_regs(kNext, it + 1 + DEPTH);
 #if EPI
-    if (prev_tile >= 0 && chunk < ESLICES) wg::epilogue_slice<0>(chunk, prev, prev_out, b0, b1, t);
+    if (prev_tile >= 0 && chunk < ESLICES) wg::epilogue_slice<0>(chunk, prev, prev_out, bias_t[0], bias_t[8], t);
 #endif
     if (NBUF == 3 && chunk != NCHUNK - 1) {
       wg::wgmma_wait<1>();  // stage it - 1 done: its buffer takes stage it + 2 in the next iteration
@@ -422,7 +426,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
       prev_tile = tile;
       prev_out = tile_out(tile);
 #else
-      wg::epilogue<0, NJ>(acc, tile_out(tile), b0, b1, t);
+      wg::epilogue<0, NJ>(acc, tile_out(tile), bias_t[0], bias_t[8], t);
 #endif
     }
   };
@@ -443,6 +447,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
 #endif
   }
 #if EPI
-  if (prev_tile >= 0) wg::epilogue<0, NJ>(prev, prev_out, b0, b1, t);
+  if (prev_tile >= 0) wg::epilogue<0, NJ>(prev, prev_out, bias_t[0], bias_t[8], t);
 #endif
 }

@@ -27,8 +27,8 @@ struct WgTile {
   int64_t ncg(const Problem& p) const { return (tw + p.S - 1 + 3) / 4; }
   int64_t pws(const Problem& p) const { return 4 * ncg(p) + 1; }
   int64_t a_stage(const Problem& p) const { return ck * (th + p.R - 1) * pws(p); }
-  // Resident weights plus `bufs` input patches per warpgroup.
-  int64_t smem_bytes(const Problem& p) const { return 4 * (w_floats(p) + groups * bufs * a_stage(p)); }
+  // Resident weights, `bufs` input patches per warpgroup and the block's 64 biases.
+  int64_t smem_bytes(const Problem& p) const { return 4 * (w_floats(p) + groups * bufs * a_stage(p) + kBn); }
   // Loader registers: 16 floats per item and register stage, (ck/4) * patch rows * column groups items over 128
   // threads.
   int64_t staging_regs(const Problem& p) const {
