@@ -59,6 +59,15 @@ std::string header(const ResultsFile& f, const std::optional<Problem>& p) {
   std::string s = "# convmish results: " + (p ? p->name : std::string("unknown problem")) + " on " + device + "\n\n";
   s += "- Device: " + device + " (compute capability " + text(m, "/device/compute_capability") + ", " +
        text(m, "/device/sm_count") + " SMs, driver " + text(m, "/device/driver_version") + ")\n";
+  if (const json gpus = m.value("devices", json()); gpus.is_array())
+    s += "- GPUs: " + std::to_string(gpus.size()) + " (tuner --devices); each record names its GPU, and its speedup is "
+         "against the baseline timed on that GPU\n";
+  if (const json mixed = best_of(f.records).value("mixed_models", json()); mixed.is_array()) {
+    std::string models;
+    for (const json& name : mixed) models += (models.empty() ? "" : ", ") + name.get<std::string>();
+    s += "- **Several GPU models** (" + models + "): the tables below rank times of different GPUs together; "
+         "compare times within one model only\n";
+  }
   s += "- Commit: " + text(m, "/git_commit") + " (suite " + text(m, "/suite_version") + ")\n";
   s += "- Date: " + text(m, "/started_utc") + "\n";
   if (p)

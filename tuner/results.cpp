@@ -1,5 +1,6 @@
 #include "tuner/results.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -58,6 +59,17 @@ std::string record_name(const std::string& variant, const Config& params) {
 
 std::string Record::name() const { return record_name(variant, params); }
 
+void to_json(json& j, const DeviceTag& d) {
+  j = {{"index", d.index}, {"name", d.name}, {"uuid", d.uuid}, {"pci_bus_id", d.pci_bus_id}};
+}
+
+void from_json(const json& j, DeviceTag& d) {
+  d.index = json_int32(j, "index");
+  d.name = j.at("name").get<std::string>();
+  d.uuid = j.value("uuid", "");
+  d.pci_bus_id = j.value("pci_bus_id", "");
+}
+
 void to_json(json& j, const Verdict& v) {
   j = {{"pass", v.pass},           {"precision", v.precision}, {"rel_l2", v.rel_l2},
        {"max_abs", v.max_abs},     {"n", v.n},                 {"over_tol", v.over_tol},
@@ -96,6 +108,7 @@ void to_json(json& j, const Record& r) {
   j["tflops"] = r.timing ? json(r.tflops) : json();
   j["gbps"] = r.timing ? json(r.gbps) : json();
   j["speedup_vs_baseline"] = r.speedup ? json(*r.speedup) : json();
+  if (r.device) j["device"] = *r.device;
 }
 
 namespace {
@@ -137,12 +150,16 @@ void from_json(const json& j, Record& r) {
   r.gbps = j.contains("gbps") && j["gbps"].is_number() ? j["gbps"].get<double>() : 0.0;
   if (j.contains("speedup_vs_baseline") && j["speedup_vs_baseline"].is_number())
     r.speedup = j["speedup_vs_baseline"].get<double>();
+  if (j.contains("device") && !j["device"].is_null()) r.device = j["device"].get<DeviceTag>();
 }
 
 json best_of(const std::vector<Record>& records) {
   std::map<std::string, const Record*> best;
   const Record* overall = nullptr;
+  std::vector<std::string> models;
   for (const auto& r : records) {
+    if (r.device && std::find(models.begin(), models.end(), r.device->name) == models.end())
+      models.push_back(r.device->name);
     if (r.status != Status::kOk || !r.timing) continue;
     auto& b = best[r.variant];
     if (!b || r.timing->median_ms < b->timing->median_ms) b = &r;
@@ -155,6 +172,7 @@ json best_of(const std::vector<Record>& records) {
   out["overall"] = overall ? json{{"id", overall->id}, {"name", overall->name()},
                                   {"median_ms", overall->timing->median_ms}, {"precision", overall->precision}}
                            : json();
+  if (models.size() > 1) out["mixed_models"] = models;
   return out;
 }
 

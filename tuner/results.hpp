@@ -35,6 +35,13 @@ struct Verdict {
   std::string summary() const;
 };
 
+// The GPU that ran a record, in sweeps over several GPUs (tuner --devices; tuner/devices.hpp).
+struct DeviceTag {
+  int index = 0;           // CUDA device index on its host
+  std::string name;        // the model, e.g. "NVIDIA H100 80GB HBM3"
+  std::string uuid, pci_bus_id;  // "" where unknown
+};
+
 struct Record {
   int id = 0;
   std::string variant;
@@ -47,18 +54,22 @@ struct Record {
   double tflops = 0, gbps = 0;
   std::optional<double> speedup;     // baseline median / this median
   nlohmann::json details = nlohmann::json::object();  // resources, algorithm, compile info
+  std::optional<DeviceTag> device;   // set by sweeps over several GPUs (--devices) only
   std::string name() const;          // "variant/param:value/..." (the NVTX range name too)
 };
 
 // "variant/param:value/..." (just the variant for an empty configuration).
 std::string record_name(const std::string& variant, const Config& params);
 
+void to_json(nlohmann::json& j, const DeviceTag& d);
+void from_json(const nlohmann::json& j, DeviceTag& d);  // extra keys ignored: a worker's device JSON reads too
 void to_json(nlohmann::json& j, const Verdict& v);
 void from_json(const nlohmann::json& j, Verdict& v);
 void to_json(nlohmann::json& j, const Record& r);
 void from_json(const nlohmann::json& j, Record& r);
 
-// The "best" block: fastest ok record per variant and overall, by median.
+// The "best" block: fastest ok record per variant and overall, by median; when the records come from several GPU
+// models (--devices), "mixed_models" lists them: the ranking then compares times of different GPUs.
 nlohmann::json best_of(const std::vector<Record>& records);
 
 // "  conv 4.2 ms  mish 1.4 ms (98.0% of copy)" for records whose parts were timed, else "".

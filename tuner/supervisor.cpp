@@ -105,9 +105,25 @@ std::string WorkerProcess::kill() {
 
 Supervisor::Supervisor(std::vector<std::string> command, double timeout_s, double startup_timeout_s, int repeat,
                        std::ostream& log)
+    : Supervisor(std::move(command), timeout_s, startup_timeout_s, repeat, log, Spawn{}) {
+  await_ready();
+}
+
+Supervisor::Supervisor(std::vector<std::string> command, double timeout_s, double startup_timeout_s, int repeat,
+                       std::ostream& log, Spawn)
     : command_(std::move(command)), timeout_s_(timeout_s), startup_timeout_s_(startup_timeout_s), repeat_(repeat),
       log_(log) {
-  start_worker();
+  spawn();
+}
+
+std::vector<std::unique_ptr<Supervisor>> Supervisor::start_all(const std::vector<std::vector<std::string>>& commands,
+                                                               double timeout_s, double startup_timeout_s,
+                                                               int repeat, const std::vector<std::ostream*>& logs) {
+  std::vector<std::unique_ptr<Supervisor>> all;
+  for (size_t i = 0; i < commands.size(); ++i)
+    all.emplace_back(new Supervisor(commands[i], timeout_s, startup_timeout_s, repeat, *logs.at(i), Spawn{}));
+  for (auto& s : all) s->await_ready();
+  return all;
 }
 
 Supervisor::~Supervisor() { end_worker(10); }
@@ -120,11 +136,22 @@ std::string Supervisor::end_worker(double grace_s) {
 }
 
 void Supervisor::start_worker() {
+  spawn();
+  await_ready();
+}
+
+void Supervisor::spawn() {
+  worker_ = std::make_unique<WorkerProcess>(command_);
+  ++started_;
+}
+
+void Supervisor::await_ready() {
   std::string why;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (attempt) std::this_thread::sleep_for(std::chrono::seconds(1));  // let the driver tear the last one down
-    worker_ = std::make_unique<WorkerProcess>(command_);
-    ++started_;
+    if (attempt) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // let the driver tear the last one down
+      spawn();
+    }
     const pid_t pid = worker_->pid();
     std::string line;
     const Read r = worker_->channel().read_line(line, startup_timeout_s_);
@@ -166,8 +193,9 @@ JobResult Supervisor::run(size_t index, const Job& job, const Ahead& ahead) {
     start_worker();
     if (!worker_->channel().send(msg)) {
       rec.status = Status::kLaunchError;
-      rec.reason = "could not send the configuration to a fresh worker (pid " + std::to_string(worker_->pid()) +
-                   ", " + end_worker(10) + ")";
+      const pid_t pid = worker_->pid();  // before end_worker() resets worker_
+      rec.reason = "could not send the configuration to a fresh worker (pid " + std::to_string(pid) + ", " +
+                   end_worker(10) + ")";
       last_end_ = "worker " + rec.reason;
       return out;
     }

@@ -51,6 +51,14 @@ class Supervisor : public Executor {
   // reported (NoGpuError, UsageError, CudaError) or CudaError when no worker could start.
   Supervisor(std::vector<std::string> command, double timeout_s, double startup_timeout_s, int repeat,
              std::ostream& log);
+  // One supervisor per command (tuner --devices: one per GPU, each with its log), their first workers started at
+  // once, so that their set-up takes as long as the slowest, not the sum; throws the first failure in command
+  // order. They start on the calling thread: PR_SET_PDEATHSIG kills a worker when the thread that started it
+  // ends, so a short-lived thread must not start one that is to stay (a worker that replaces a lost one starts on
+  // the thread that calls run(), and ends with it).
+  static std::vector<std::unique_ptr<Supervisor>> start_all(const std::vector<std::vector<std::string>>& commands,
+                                                            double timeout_s, double startup_timeout_s, int repeat,
+                                                            const std::vector<std::ostream*>& logs);
   ~Supervisor() override;
   const nlohmann::json& ready() const override { return ready_; }
   JobResult run(size_t index, const Job& job, const Ahead& ahead) override;
@@ -58,7 +66,12 @@ class Supervisor : public Executor {
   int workers_started() const { return started_; }
 
  private:
-  void start_worker();   // one retry; throws as the constructor
+  struct Spawn {};  // the constructor that only spawns the first worker (start_all waits for it)
+  Supervisor(std::vector<std::string> command, double timeout_s, double startup_timeout_s, int repeat,
+             std::ostream& log, Spawn);
+  void start_worker();   // spawn() and await_ready()
+  void spawn();          // a worker process, not waited for
+  void await_ready();    // for the worker just spawned; a failure gets one more; throws as the constructor
   std::string end_worker(double grace_s);  // finish() the current worker; "" when none
   std::vector<std::string> command_;
   double timeout_s_, startup_timeout_s_;

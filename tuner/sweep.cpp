@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <iomanip>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -72,7 +75,7 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
 std::string job_key(const std::string& record_name, int round) { return record_name + "#" + std::to_string(round); }
 
 std::map<std::string, Record> resumable_records(const std::filesystem::path& out, const Problem& p,
-                                                const std::string& device_name, const TimerSettings& timer,
+                                                const std::set<std::string>& models, const TimerSettings& timer,
                                                 int checks) {
   std::map<std::string, Record> prev;
   if (out.empty() || !std::filesystem::exists(journal_path(out))) return prev;
@@ -84,8 +87,11 @@ std::map<std::string, Record> resumable_records(const std::filesystem::path& out
   try {
     const Problem jp = j.meta.at("problem").get<Problem>();
     if (!(jp == p) || jp.seed != p.seed) refuse("another problem or input seed (" + jp.shape_string() + ")");
-    if (j.meta.at("device").at("name").get<std::string>() != device_name)
-      refuse("another GPU (" + j.meta["device"]["name"].get<std::string>() + ")");
+    if (const std::set<std::string> theirs = device_models(j.meta); theirs != models) {
+      std::string names;
+      for (const auto& m : theirs) names += (names.empty() ? "" : ", ") + m;
+      refuse("another GPU (" + names + ")");
+    }
     if (j.meta.at("suite_version").get<std::string>() != CONVMISH_VERSION ||
         j.meta.at("git_commit").get<std::string>() != CONVMISH_GIT_COMMIT)
       refuse("another build (" + j.meta["git_commit"].get<std::string>() + ")");
@@ -150,12 +156,12 @@ Record job_record(size_t index, const Job& job, int repeat) {
 
 namespace {
 
-// The one-line progress report of a finished configuration.
-std::string progress_line(size_t i, size_t n, const Record& rec) {
+// The one-line progress report of a finished configuration; `tag` names the GPU that ran it (--devices).
+std::string progress_line(size_t i, size_t n, const Record& rec, const std::string& tag) {
   std::ostringstream line;
   const int name_width = std::max<int>(44, int(rec.name().size()) + 1);
-  line << "[" << std::setw(3) << (i + 1) << "/" << n << "] " << std::left << std::setw(name_width) << rec.name()
-       << std::right << " " << std::setw(13) << to_string(rec.status);
+  line << "[" << std::setw(3) << (i + 1) << "/" << n << "] " << tag << std::left << std::setw(name_width)
+       << rec.name() << std::right << " " << std::setw(13) << to_string(rec.status);
   if (rec.timing)
     line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
          << " TFLOP/s  rel_l2 " << (rec.verdict ? sci(rec.verdict->rel_l2) : "-") << "  spread "
@@ -163,6 +169,14 @@ std::string progress_line(size_t i, size_t n, const Record& rec) {
   else if (!rec.reason.empty())
     line << "  " << rec.reason.substr(0, rec.reason.find('\n'));
   return line.str();
+}
+
+// "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, L2 50 MiB)" from an Executor's ready().
+std::string device_line(const json& ready) {
+  const json& dev = ready.at("device");
+  return dev.at("name").get<std::string>() + " (" + ready.at("nvrtc_arch").get<std::string>() + ", " +
+         std::to_string(dev.value("sm_count", 0)) + " SMs, L2 " +
+         std::to_string(dev.value("l2_bytes", size_t(0)) >> 20) + " MiB)";
 }
 
 // In this process: the device and a JobRunner on it.
@@ -177,6 +191,66 @@ class InProcess : public Executor {
   DeviceInfo dev_;
   JobRunner runner_;
 };
+
+// One GPU's part of a sweep: where its jobs run, and the baseline its speedups are quoted against.
+struct Lane {
+  std::unique_ptr<Executor> exec;
+  Supervisor* supervisor = nullptr;
+  std::optional<DeviceTag> device;  // --devices: stamped on every record it runs
+  std::ostringstream log;           // --devices: its supervisor's messages, passed on to the sweep's log
+  std::optional<double> baseline_ms;
+  json baseline_medians = json::array();
+  size_t records = 0;
+};
+
+// The lanes of a sweep, set up: one in this process or its worker; with --devices one per GPU, whose workers start
+// and set up (inputs, reference, copy bandwidth) at once. Throws the first failure in the order of the GPUs.
+std::vector<std::unique_ptr<Lane>> start_lanes(const Problem& p, const SweepOptions& o, std::ostream& log) {
+  std::vector<std::unique_ptr<Lane>> lanes;
+  const double startup_timeout_s = std::max(o.timeout_s, 60.0);
+  if (!o.devices) {
+    Lane& lane = *lanes.emplace_back(std::make_unique<Lane>());
+    if (o.worker_command.empty()) {
+      lane.exec = std::make_unique<InProcess>(p, o);
+    } else {
+      auto s = std::make_unique<Supervisor>(o.worker_command, o.timeout_s, startup_timeout_s, o.repeat, log);
+      lane.supervisor = s.get();
+      lane.exec = std::move(s);
+    }
+    return lanes;
+  }
+  if (o.worker_command.empty()) throw std::invalid_argument("run_sweep: --devices needs a worker command");
+  std::string why;
+  const int count = o.count_gpus ? o.count_gpus(&why) : gpu_count(&why);
+  std::vector<std::vector<std::string>> commands;
+  std::vector<std::ostream*> logs;
+  for (const int d : resolve_devices(*o.devices, count, why)) {
+    commands.push_back(o.worker_command);
+    commands.back().insert(commands.back().end(), {"--device", std::to_string(d)});
+    logs.push_back(&lanes.emplace_back(std::make_unique<Lane>())->log);
+  }
+  auto supervisors = Supervisor::start_all(commands, o.timeout_s, startup_timeout_s, o.repeat, logs);
+  for (size_t k = 0; k < lanes.size(); ++k) {
+    lanes[k]->device = supervisors[k]->ready().at("device").get<DeviceTag>();
+    lanes[k]->supervisor = supervisors[k].get();
+    lanes[k]->exec = std::move(supervisors[k]);
+  }
+  return lanes;
+}
+
+// meta.devices[k]: the GPU, its NVRTC architecture and copy bandwidth; at the end also its workers, records and
+// baseline medians.
+json lane_meta(const Lane& lane, bool finished) {
+  json m = lane.exec->ready();
+  m.erase("type");
+  m.erase("pid");
+  if (finished) {
+    m["workers_started"] = lane.supervisor->workers_started();
+    m["records"] = lane.records;
+    m["baseline_median_ms"] = lane.baseline_medians;
+  }
+  return m;
+}
 
 }  // namespace
 
@@ -196,22 +270,13 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   NvtxPhase<phase::Sweep> sweep_range;
 
   // The GPU side is set up (in a worker with isolation) before the journal is touched.
-  std::unique_ptr<Executor> exec;
-  Supervisor* supervisor = nullptr;
-  if (o.worker_command.empty()) {
-    exec = std::make_unique<InProcess>(p, o);
-  } else {
-    auto s =
-        std::make_unique<Supervisor>(o.worker_command, o.timeout_s, std::max(o.timeout_s, 60.0), o.repeat, log);
-    supervisor = s.get();
-    exec = std::move(s);
-  }
-  const json& ready = exec->ready();
-  const json& dev = ready.at("device");
-  const std::string dev_name = dev.at("name").get<std::string>();
+  const std::vector<std::unique_ptr<Lane>> lanes = start_lanes(p, o, log);
+  const json& ready = lanes[0]->exec->ready();
+  std::set<std::string> models;
+  for (const auto& lane : lanes) models.insert(lane->exec->ready().at("device").at("name").get<std::string>());
 
   json meta = run_metadata();
-  meta["device"] = dev;
+  meta["device"] = ready.at("device");  // with --devices: the first GPU's, every GPU's in meta.devices
   meta["problem"] = p;
   meta["timer"] = o.timer;
   meta["checks_per_config"] = o.checks;
@@ -229,9 +294,16 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     meta["shard"] = shard_meta(*shard);
     meta["plan"] = plan_meta(plan);
   }
-  meta["isolation"] = supervisor ? json{{"worker", true}, {"timeout_s", o.timeout_s}} : json{{"worker", false}};
+  meta["isolation"] =
+      lanes[0]->supervisor ? json{{"worker", true}, {"timeout_s", o.timeout_s}} : json{{"worker", false}};
+  auto devices_meta = [&](bool finished) {
+    json d = json::array();
+    for (const auto& lane : lanes) d.push_back(lane_meta(*lane, finished));
+    return d;
+  };
+  if (o.devices) meta["devices"] = devices_meta(false);
   const auto previous =
-      o.resume ? resumable_records(o.out, p, dev_name, o.timer, o.checks) : std::map<std::string, Record>{};
+      o.resume ? resumable_records(o.out, p, models, o.timer, o.checks) : std::map<std::string, Record>{};
   std::vector<const Record*> resumed(jobs.size(), nullptr);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const auto it = previous.find(job_key(record_name(jobs[i].variant->id(), jobs[i].config), jobs[i].round));
@@ -250,60 +322,109 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
     log << "resuming: " << std::count_if(resumed.begin(), resumed.end(), [](auto r) { return r != nullptr; })
         << " of " << jobs.size() << " configurations kept from the journal of " << o.out.string() << "\n";
 
-  log << "convmish " << CONVMISH_VERSION << " (" << CONVMISH_GIT_COMMIT << ") on " << dev_name << " ("
-      << ready["nvrtc_arch"].get<std::string>() << ", " << dev.value("sm_count", 0) << " SMs, L2 "
-      << (dev.value("l2_bytes", size_t(0)) >> 20) << " MiB)\n"
-      << "problem " << p.name << ": " << p.shape_string() << ", " << fmt(p.flops() / 1e9, 2) << " GFLOP, "
+  log << "convmish " << CONVMISH_VERSION << " (" << CONVMISH_GIT_COMMIT << ") on "
+      << (o.devices ? std::to_string(lanes.size()) + (lanes.size() == 1 ? " GPU" : " GPUs") : device_line(ready))
+      << "\n";
+  for (size_t k = 0; o.devices && k < lanes.size(); ++k) {
+    const json& r = lanes[k]->exec->ready();
+    log << "gpu " << lanes[k]->device->index << ": " << device_line(r) << ", worker pid " << r.value("pid", 0)
+        << ", device-to-device copy " << fmt(r.at("copy_bandwidth").at("gbps").get<double>(), 0) << " GB/s\n";
+  }
+  log << "problem " << p.name << ": " << p.shape_string() << ", " << fmt(p.flops() / 1e9, 2) << " GFLOP, "
       << fmt(p.min_bytes() / 1e9, 3) << " GB minimal traffic; " << jobs.size() << " configurations"
       << (shard ? " (shard " + std::to_string(shard->index) + "/" + std::to_string(shard->count) + " of " +
                       std::to_string(plan.size()) + " planned, the baseline in every shard)"
                 : std::string())
       << ", timer "
       << (o.timer.cold ? "cold" : "hot") << "\n";
-  if (supervisor)
-    log << "isolation: configurations run in worker pid " << ready.value("pid", 0) << ", watchdog " << o.timeout_s
-        << " s per configuration (--no-isolation: in this process)\n";
-  log << "device-to-device copy of the output size: " << fmt(ready["copy_bandwidth"]["gbps"].get<double>(), 0)
-      << " GB/s (read + write), the floor for memory-bound parts\n";
+  if (o.devices) {
+    log << "isolation: one worker per GPU, each configuration to whichever is free, watchdog " << o.timeout_s
+        << " s per configuration; every GPU times the baseline, and its speedups are against its own\n";
+    if (models.size() > 1)
+      log << "note: " << models.size() << " GPU models: times of different models are not comparable, the summary "
+          << "ranks each model on its own\n";
+  } else {
+    if (lanes[0]->supervisor)
+      log << "isolation: configurations run in worker pid " << ready.value("pid", 0) << ", watchdog "
+          << o.timeout_s << " s per configuration (--no-isolation: in this process)\n";
+    log << "device-to-device copy of the output size: " << fmt(ready["copy_bandwidth"]["gbps"].get<double>(), 0)
+        << " GB/s (read + write), the floor for memory-bound parts\n";
+  }
   const auto t_start = std::chrono::steady_clock::now();
 
-  // Compilation runs ahead of the GPU on a window of upcoming jobs.
+  // Each lane takes its next job from the dispenser under the lock and runs it outside; compilation runs ahead of
+  // the GPU on a window of upcoming jobs.
   const size_t window = std::max<size_t>(8, 2 * std::thread::hardware_concurrency());
-  std::optional<double> baseline_ms;
+  std::vector<bool> is_baseline;
+  for (const Job& job : jobs) is_baseline.push_back(job.is_baseline);
+  JobDispenser dispenser(std::move(is_baseline), lanes.size());
   size_t skipped_for_time = 0;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const Job& job = jobs[i];
-    if (resumed[i]) {  // measured by an earlier run of this sweep, already in the writer
-      log << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << resumed[i]->name() << "  "
-          << to_string(resumed[i]->status) << " (kept from the journal)" << std::endl;
-      continue;
+  std::mutex mu;
+  std::exception_ptr failure;  // the first; the other lanes finish the job they run, then stop
+  auto run_lane = [&](size_t k) {
+    Lane& lane = *lanes[k];
+    const std::string tag = lane.device ? "gpu " + std::to_string(lane.device->index) + "  " : "";
+    std::unique_lock lock(mu);
+    try {
+      for (std::optional<size_t> next; !failure && (next = dispenser.next(k));) {
+        const size_t i = *next;
+        const Job& job = jobs[i];
+        if (resumed[i]) {  // measured by an earlier run of this sweep, already in the writer
+          log << "[" << std::setw(3) << (i + 1) << "/" << jobs.size() << "] " << resumed[i]->name() << "  "
+              << to_string(resumed[i]->status) << " (kept from the journal)" << std::endl;
+          continue;
+        }
+        if (o.time_budget_s && !(job.is_baseline && job.round == 0) &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() > *o.time_budget_s) {
+          ++skipped_for_time;
+          lane.exec->discard(plan_index[i]);
+          continue;
+        }
+        Ahead ahead;
+        for (size_t j : dispenser.upcoming(k, i, window))
+          if (!resumed[j]) ahead.emplace_back(plan_index[j], &jobs[j]);
+        lock.unlock();
+        JobResult res = lane.exec->run(plan_index[i], job, ahead);
+        lock.lock();
+        std::istringstream worker_news(lane.log.str());
+        for (std::string line; std::getline(worker_news, line);) log << tag << line << "\n";
+        lane.log.str("");
+        Record& rec = res.record;
+        rec.device = lane.device;
+        ++lane.records;
+        if (job.is_baseline) lane.baseline_medians.push_back(rec.timing ? json(rec.timing->median_ms) : json());
+        if (rec.status == Status::kOk && rec.timing) {
+          if (job.is_baseline) lane.baseline_ms = rec.timing->median_ms;
+          if (lane.baseline_ms) rec.speedup = *lane.baseline_ms / rec.timing->median_ms;
+        }
+        log << progress_line(i, jobs.size(), rec, tag) << std::endl;
+        writer.add(rec);
+        if (res.fatal)  // in this process only: a worker's sticky error ends that worker, not the sweep
+          throw CudaError("the CUDA context is lost after " + rec.name() + " (" + rec.reason +
+                              "); the records so far are in " + o.out.string(),
+                          cudaErrorLaunchFailure);
+      }
+    } catch (...) {
+      if (!lock.owns_lock()) lock.lock();
+      if (!failure) failure = std::current_exception();
     }
-    if (o.time_budget_s && !(job.is_baseline && job.round == 0) &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() > *o.time_budget_s) {
-      ++skipped_for_time;
-      exec->discard(plan_index[i]);
-      continue;
-    }
-    Ahead ahead;
-    for (size_t j = i + 1; j < jobs.size() && j <= i + window; ++j)
-      if (!resumed[j]) ahead.emplace_back(plan_index[j], &jobs[j]);
-    JobResult res = exec->run(plan_index[i], job, ahead);
-    Record& rec = res.record;
-    if (rec.status == Status::kOk && rec.timing) {
-      if (job.is_baseline) baseline_ms = rec.timing->median_ms;
-      if (baseline_ms) rec.speedup = *baseline_ms / rec.timing->median_ms;
-    }
-    log << progress_line(i, jobs.size(), rec) << std::endl;
-    writer.add(rec);
-    if (res.fatal)  // in this process only: a worker's sticky error ends that worker, not the sweep
-      throw CudaError("the CUDA context is lost after " + rec.name() + " (" + rec.reason +
-                          "); the records so far are in " + o.out.string(),
-                      cudaErrorLaunchFailure);
+  };
+  if (lanes.size() == 1) {
+    run_lane(0);  // on this thread: an in-process runner's device is current on it
+  } else {
+    std::vector<std::jthread> threads;
+    for (size_t k = 0; k < lanes.size(); ++k) threads.emplace_back(run_lane, k);
   }
+  if (failure) std::rethrow_exception(failure);
   if (skipped_for_time)
     log << skipped_for_time << " configurations not tried: the time budget of " << *o.time_budget_s
         << " s was reached\n";
-  if (supervisor) writer.set_meta("workers_started", supervisor->workers_started());
+  if (lanes[0]->supervisor) {
+    int started = 0;
+    for (const auto& lane : lanes) started += lane->supervisor->workers_started();
+    writer.set_meta("workers_started", started);
+  }
+  if (o.devices) writer.set_meta("devices", devices_meta(true));
   writer.set_meta("finished", true);
   writer.set_meta("not_tried_time_budget", skipped_for_time);
   return writer.records();

@@ -6,9 +6,11 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "tuner/devices.hpp"
 #include "tuner/results.hpp"
 #include "tuner/timer.hpp"
 #include "tuner/variant.hpp"
@@ -36,6 +38,10 @@ struct SweepOptions {
   std::vector<std::string> worker_command;
   double timeout_s = 120;               // per configuration, with isolation: then the worker is killed
   int shard_index = 0, shard_count = 0;  // --shard I/N: run only shard I of N of the plan (tuner/shard.hpp); 0: all
+  // --devices: one worker per listed GPU (worker_command plus --device I), each configuration run on whichever is
+  // free (tuner/devices.hpp); nullopt: `device` alone. `count_gpus` resolves it (empty: gpu_count(); tests fake GPUs).
+  std::optional<DeviceList> devices;
+  std::function<int(std::string* why)> count_gpus;
 };
 
 // Baseline every speedup is quoted against.
@@ -62,17 +68,18 @@ Record job_record(size_t index, const Job& job, int repeat);
 std::vector<Job> plan_jobs(const SweepOptions& o);
 
 // The records of `out`'s journal, keyed by job_key, when it was written for the same problem and input seed,
-// device model, build (suite version and commit), timer settings and checks; throws UsageError naming the
+// GPU models (device_models), build (suite version and commit), timer settings and checks; throws UsageError naming the
 // mismatch otherwise. The baseline is never kept: speedups are quoted against a baseline of the same run.
 // No journal: nothing to resume.
 std::map<std::string, Record> resumable_records(const std::filesystem::path& out, const Problem& p,
-                                                const std::string& device_name, const TimerSettings& timer,
+                                                const std::set<std::string>& models, const TimerSettings& timer,
                                                 int checks);
 std::string job_key(const std::string& record_name, int round);
 
-// Runs the sweep on the GPU (in worker processes when o.worker_command is set); progress lines go to `log`.
-// Throws NoGpuError without a GPU, UsageError for bad options, CudaError when the GPU is lost (in-process: a
-// sticky error; isolated: no fresh worker could start). Returns every record (also written to o.out as they
+// Runs the sweep on the GPU (in worker processes when o.worker_command is set; one per GPU with o.devices);
+// progress lines go to `log`. Throws NoGpuError without a GPU, UsageError for bad options, CudaError when a GPU is
+// lost (in-process: a sticky error; isolated: no fresh worker could start; with several GPUs the others finish
+// the configuration they run, then the sweep ends). Returns every record (also written to o.out as they
 // finish).
 std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log);
 

@@ -64,6 +64,18 @@ TEST(Report, HeaderCarriesProvenance) {
   EXPECT_NE(md.find("7 tried, 4 ok"), std::string::npos);
 }
 
+TEST(Report, HeaderSaysWhenRecordsComeFromSeveralGpuModels) {
+  ResultsFile f = sample_results();
+  EXPECT_EQ(report_markdown(f).find("GPUs:"), std::string::npos);  // a sweep on one GPU: as before
+  f.meta["devices"] = nlohmann::json::array({nlohmann::json::object(), nlohmann::json::object()});
+  for (size_t i = 0; i < f.records.size(); ++i)
+    f.records[i].device = DeviceTag{int(i % 2), i % 2 ? "NVIDIA A100-SXM4-80GB" : "NVIDIA H100 80GB HBM3", "", ""};
+  const std::string md = report_markdown(f);
+  EXPECT_NE(md.find("- GPUs: 2 (tuner --devices)"), std::string::npos) << md;
+  EXPECT_NE(md.find("**Several GPU models** (NVIDIA H100 80GB HBM3, NVIDIA A100-SXM4-80GB)"), std::string::npos)
+      << md;
+}
+
 TEST(Report, TableHoldsTheBestConfigurationPerVariantAgainstTheFloors) {
   const std::string md = report_markdown(sample_results());
   // cudnn.eager at 2 us: 50% of the memory floor, 10% of the TF32 peak, 1x the baseline.

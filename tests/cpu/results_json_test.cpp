@@ -143,7 +143,7 @@ TEST(Resume, KeepsTheJournalOfTheSameSweepAndRefusesAnother) {
   fs::remove(journal_path(path));
   const Problem p = parse_problem("small");
   const TimerSettings timer;
-  EXPECT_TRUE(resumable_records(path, p, "GPU", timer, 1).empty());  // no journal: nothing to resume
+  EXPECT_TRUE(resumable_records(path, p, {"GPU"}, timer, 1).empty());  // no journal: nothing to resume
   {
     nlohmann::json meta = {{"problem", p},           {"device", {{"name", "GPU"}}}, {"suite_version", CONVMISH_VERSION},
                            {"git_commit", CONVMISH_GIT_COMMIT}, {"timer", timer},          {"checks_per_config", 1}};
@@ -157,16 +157,16 @@ TEST(Resume, KeepsTheJournalOfTheSameSweepAndRefusesAnother) {
     base.params = {{"tf32", 1}};
     w.add(base);
   }
-  const auto prev = resumable_records(path, p, "GPU", timer, 1);
+  const auto prev = resumable_records(path, p, {"GPU"}, timer, 1);
   ASSERT_EQ(prev.size(), 2u);  // the baseline is timed afresh, never kept
   EXPECT_TRUE(prev.count(job_key("fused.naive/block:128", 0)));
   EXPECT_TRUE(prev.count(job_key("fused.naive/block:128", 1)));
-  EXPECT_THROW(resumable_records(path, p, "Another GPU", timer, 1), UsageError);
-  EXPECT_THROW(resumable_records(path, parse_problem("seed"), "GPU", timer, 1), UsageError);
+  EXPECT_THROW(resumable_records(path, p, {"Another GPU"}, timer, 1), UsageError);
+  EXPECT_THROW(resumable_records(path, parse_problem("seed"), {"GPU"}, timer, 1), UsageError);
   TimerSettings hot = timer;
   hot.cold = false;
-  EXPECT_THROW(resumable_records(path, p, "GPU", hot, 1), UsageError);
-  EXPECT_THROW(resumable_records(path, p, "GPU", timer, 3), UsageError);
+  EXPECT_THROW(resumable_records(path, p, {"GPU"}, hot, 1), UsageError);
+  EXPECT_THROW(resumable_records(path, p, {"GPU"}, timer, 3), UsageError);
   fs::remove(path);
   fs::remove(journal_path(path));
 }
@@ -186,7 +186,7 @@ TEST(Resume, RefusesAJournalWhoseChecksPerConfigIsNotAnIntInRange) {
       w.add(sample_record());
     }
     try {
-      resumable_records(path, p, "GPU", timer, 1);
+      resumable_records(path, p, {"GPU"}, timer, 1);
     } catch (const UsageError& e) {
       return std::string(e.what());
     }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "tuner/check.hpp"
@@ -177,6 +178,38 @@ TEST_F(FakeWorkers, WorkerNeverReadyIsKilledAtTheStartupTimeout) {
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_THROW(Supervisor(worker("", "exec sleep 600"), 10, 0.3, 1, log_), CudaError);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+}
+
+// tuner --devices: one supervisor per GPU, their workers set up at once (three 1-second set-ups take about one).
+TEST_F(FakeWorkers, StartAllSetsTheWorkersUpAtOnce) {
+  const auto cmd = worker("", "sleep 1");
+  std::ostringstream logs[3];
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto all = Supervisor::start_all({cmd, cmd, cmd}, 10, 10, 1, {&logs[0], &logs[1], &logs[2]});
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.5);
+  ASSERT_EQ(all.size(), 3u);
+  std::set<int> pids;
+  const Job j = job();
+  for (const auto& s : all) {
+    pids.insert(s->ready()["pid"].get<int>());
+    EXPECT_EQ(s->run(0, j, {}).record.status, Status::kIncorrect);
+    EXPECT_EQ(s->workers_started(), 1);
+  }
+  EXPECT_EQ(pids.size(), 3u);
+}
+
+TEST_F(FakeWorkers, StartAllThrowsTheFirstFailureInCommandOrder) {
+  const auto no_gpu = [](const char* what) {
+    return std::vector<std::string>{
+        "/bin/sh", "-c", std::string(R"(echo '{"type":"error","kind":"no_gpu","what":")") + what + R"("}'; exit 1)"};
+  };
+  std::ostringstream log;
+  try {
+    Supervisor::start_all({worker(""), no_gpu("GPU 1: fake"), no_gpu("GPU 2: fake")}, 10, 10, 1, {&log, &log, &log});
+    FAIL() << "started without GPU 1";
+  } catch (const NoGpuError& e) {
+    EXPECT_STREQ(e.what(), "GPU 1: fake");
+  }
 }
 
 TEST(DescribeExit, SaysHowAProcessEnded) {

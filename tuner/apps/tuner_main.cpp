@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iomanip>
+#include <iterator>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -13,6 +14,7 @@
 
 #include "tuner/check.hpp"
 #include "tuner/device.hpp"
+#include "tuner/devices.hpp"
 #include "tuner/export.hpp"
 #include "tuner/mish_survey.hpp"
 #include "tuner/nvtx.hpp"
@@ -93,6 +95,24 @@ void print_table(const std::vector<Record>& recs, std::ostream& out) {
   out << std::defaultfloat;
 }
 
+// The table, one per GPU model where the records come from several (--devices): their times are not comparable.
+void print_tables(const std::vector<Record>& recs, std::ostream& out) {
+  auto model = [](const Record& r) { return r.device ? r.device->name : std::string(); };  // "": not recorded
+  std::vector<std::string> models;  // in order of appearance
+  for (const auto& r : recs)
+    if (std::find(models.begin(), models.end(), model(r)) == models.end()) models.push_back(model(r));
+  if (models.size() < 2) return print_table(recs, out);
+  out << "\nThe records come from " << models.size() << " GPU models, whose times are not comparable: one table "
+      << "for each.\n";
+  for (const auto& m : models) {
+    std::vector<Record> of_model;
+    std::copy_if(recs.begin(), recs.end(), std::back_inserter(of_model),
+                 [&](const Record& r) { return model(r) == m; });
+    out << "\n" << (m.empty() ? "(GPU not recorded)" : m) << ":";
+    print_table(of_model, out);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +167,10 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "NVRTC cubin cache (default $CONVMISH_CACHE_DIR or ~/.cache/convmish)");
   app.add_flag("--no-cache", no_cache, "compile everything afresh, write no cache");
   app.add_option("--device", o.device, "CUDA device index")->capture_default_str();
+  std::string devices_spec;
+  app.add_option("--devices", devices_spec,
+                 "all or I,J,...: one worker per GPU (each times the baseline itself), every configuration to "
+                 "whichever is free, one JSON whose records name their GPU");
   bool no_isolation = false, worker = false;
   app.add_option("--timeout", o.timeout_s,
                  "watchdog: seconds a configuration may take (compile, validate, time) before its worker is killed "
@@ -218,6 +242,15 @@ int main(int argc, char** argv) {
         (dry_run || app.count("--plan") || app.count("--launches") || app.count("--ncu-report")))
       throw UsageError("--dry-run, --plan, --launches and --ncu-report belong to --profile / --profile-best");
     if (*merger) return merge_command(merge_inputs, merge_out, std::cout, std::cerr);
+    if (app.count("--devices")) {
+      o.devices = parse_devices(devices_spec);
+      if (!worker && app.count("--device"))  // a worker gets --device from the tuner beside --devices
+        throw UsageError("--devices and --device exclude each other: list the GPUs in --devices");
+      if (no_isolation)
+        throw UsageError("--devices runs one worker process per GPU: it excludes --no-isolation");
+      if (profile || !profile_best.empty())
+        throw UsageError("--devices belongs to the sweep: profile mode runs on one GPU (--device)");
+    }
     if (!shard_spec.empty()) {
       const Shard s = parse_shard(shard_spec);
       o.shard_index = s.index;
@@ -270,6 +303,7 @@ int main(int argc, char** argv) {
     if (worker) {  // isolation: the protocol goes over the socket that is stdout; anything printed, to stderr
       const int protocol_fd = ::dup(1);
       if (protocol_fd < 0 || ::dup2(2, 1) < 0) throw std::runtime_error("worker: cannot set up its socket");
+      o.devices.reset();  // a worker serves the one GPU of its --device
       return run_worker(p, o, 0, protocol_fd);
     }
     if (!no_isolation) {  // this very binary, with the same options, as the worker
@@ -278,7 +312,7 @@ int main(int argc, char** argv) {
       o.worker_command.push_back("--worker");
     }
     const auto records = run_sweep(p, o, std::cout);
-    print_table(records, std::cout);
+    print_tables(records, std::cout);
     std::cout << "\nJSON report: " << out << "\n";
     return kExitOk;
   } catch (const UsageError& e) {  // every error: one line (one_line), the exit code documented in --help
