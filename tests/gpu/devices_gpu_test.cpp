@@ -66,13 +66,13 @@ TEST_F(DevicesGpu, DevicesZeroGivesTheRecordsOfAPlainSweep) {
   for (const Record& r : dev0.records) {
     ASSERT_TRUE(r.device) << r.name();
     EXPECT_EQ(r.device->index, 0);
-    EXPECT_EQ(r.device->name, dev0.meta["device"]["name"]);
-    EXPECT_EQ(r.device->uuid, dev0.meta["device"]["uuid"]);
+    EXPECT_EQ(r.device->name, dev0.meta["device"]["name"].get<std::string>());
+    EXPECT_EQ(r.device->uuid, dev0.meta["device"]["uuid"].get<std::string>());
     if (r.status == Status::kOk) EXPECT_TRUE(r.speedup) << r.name();  // against GPU 0's own baseline
   }
   ASSERT_EQ(dev0.meta["devices"].size(), 1u);
   EXPECT_EQ(dev0.meta["devices"][0]["device"]["uuid"], plain.meta["device"]["uuid"]);
-  EXPECT_EQ(dev0.meta["devices"][0]["records"], 5);
+  EXPECT_EQ(dev0.meta["devices"][0]["records"].get<int>(), 5);
   EXPECT_EQ(dev0.meta["devices"][0]["baseline_median_ms"].size(), 1u);
   EXPECT_FALSE(plain.meta.contains("devices"));
 }
