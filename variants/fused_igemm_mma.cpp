@@ -5,10 +5,7 @@
 // persistent CTAs (as many as fit at once), each with one channel block's weights resident in shared memory.
 #include <algorithm>
 
-#include "tuner/check.hpp"
-#include "tuner/device.hpp"
-#include "tuner/rtc.hpp"
-#include "tuner/variant.hpp"
+#include "variants/persistent_instance.hpp"
 
 namespace convmish {
 namespace {
@@ -38,47 +35,21 @@ struct Tile {
   int64_t weight_floats(const Problem& p) const { return kblocks(p) * b_floats(p); }
 };
 
-class IgemmInstance : public Instance {
+class IgemmInstance : public PersistentInstance {
  public:
   IgemmInstance(const Problem& p, const Tile& t, std::vector<LoadedKernel> k, const DeviceInfo& d)
-      : p_(p), t_(t), prep_(k.at(0)), main_(k.at(1)) {
-    // Persistent CTAs: as many as fit on the GPU at once, a multiple of the channel blocks (each CTA keeps one
-    // block's weights resident and walks every kblocks-th tile).
-    const auto fn = reinterpret_cast<const void*>(main_.handle);
-    const int smem = int(t_.smem_bytes(p_));
-    CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_, fn, int(t_.threads()), size_t(smem)));
-    if (per_sm_ < 1) throw UsageError("fused.igemm: the kernel does not fit an SM (registers or shared memory)");
-    const int64_t kb = t_.kblocks(p_);
-    const int64_t want =
-        std::min<int64_t>(int64_t(per_sm_) * d.sm_count, (t_.tiles(p_) + t_.groups - 1) / t_.groups * kb);
-    ctas_ = std::max<int64_t>(kb, want / kb * kb);
-  }
-  size_t workspace_bytes() const override { return size_t(t_.weight_floats(p_)) * 4; }
-  void launch(const Buffers& b, cudaStream_t s) override {
-    float* wt = static_cast<float*>(b.workspace);
-    const float* w = b.w;
-    int K = int(p_.K), C = int(p_.C), kb = int(t_.kblocks(p_));
-    const int64_t n = t_.weight_floats(p_);
-    convmish::launch(prep_, dim3(unsigned((n + 255) / 256)), dim3(256), 0, s, w, wt, K, C, kb);
-    ConvMishArgs a = p_.args(b.x, b.w, b.b, b.y);
-    const float* cwt = wt;
-    convmish::launch(main_, dim3(unsigned(ctas_)), dim3(unsigned(t_.threads())), size_t(t_.smem_bytes(p_)), s, a,
-                     cwt, kb);
-  }
+      : PersistentInstance(p, {t.threads(), t.smem_bytes(p), t.groups, t.kblocks(p), t.tiles(p), t.weight_floats(p)},
+                           std::move(k), d, "fused.igemm"),
+        t_(t) {}
   nlohmann::json details() const override {
-    return {{"grid", ctas_}, {"block", t_.threads()}, {"smem_bytes", t_.smem_bytes(p_)}, {"ctas_per_sm", per_sm_},
-            {"tiles", t_.tiles(p_)}, {"kblocks", t_.kblocks(p_)},
-            {"warp_tile", std::to_string(t_.mi() * 16) + "x" + std::to_string(t_.ni() * 8)},
-            {"accumulators_per_thread", t_.mi() * t_.ni() * 4}};
+    nlohmann::json j = launch_details();
+    j["warp_tile"] = std::to_string(t_.mi() * 16) + "x" + std::to_string(t_.ni() * 8);
+    j["accumulators_per_thread"] = t_.mi() * t_.ni() * 4;
+    return j;
   }
 
  private:
-  Problem p_;
   Tile t_;
-  LoadedKernel prep_, main_;
-  int per_sm_ = 0;
-  int64_t ctas_ = 0;
 };
 
 template <bool kThreeX>

@@ -5,10 +5,7 @@
 // per SM: the resident weights take most of the shared memory), each with GROUPS warpgroups on their own tiles.
 #include <algorithm>
 
-#include "tuner/check.hpp"
-#include "tuner/device.hpp"
-#include "tuner/rtc.hpp"
-#include "tuner/variant.hpp"
+#include "variants/persistent_instance.hpp"
 
 namespace convmish {
 namespace {
@@ -39,45 +36,23 @@ struct WgTile {
   int64_t accumulators() const { return th * tw / 2 * (epi ? 2 : 1); }
 };
 
-class WgmmaInstance : public Instance {
+class WgmmaInstance : public PersistentInstance {
  public:
   WgmmaInstance(const Problem& p, const WgTile& t, std::vector<LoadedKernel> k, const DeviceInfo& d)
-      : p_(p), t_(t), prep_(k.at(0)), main_(k.at(1)) {
-    const auto fn = reinterpret_cast<const void*>(main_.handle);
-    const int smem = int(t_.smem_bytes(p_));
-    CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_, fn, int(t_.threads()), size_t(smem)));
-    if (per_sm_ < 1) throw UsageError("fused.wgmma: the kernel does not fit an SM (registers or shared memory)");
-    const int64_t kb = t_.kblocks(p_);
-    const int64_t want =
-        std::min<int64_t>(int64_t(per_sm_) * d.sm_count, (t_.tiles(p_) + t_.groups - 1) / t_.groups * kb);
-    ctas_ = std::max<int64_t>(kb, want / kb * kb);
-  }
-  size_t workspace_bytes() const override { return size_t(t_.kblocks(p_) * t_.w_floats(p_)) * 4; }
-  void launch(const Buffers& b, cudaStream_t s) override {
-    float* wt = static_cast<float*>(b.workspace);
-    const float* w = b.w;
-    int K = int(p_.K), C = int(p_.C), kb = int(t_.kblocks(p_));
-    const int64_t n = t_.kblocks(p_) * t_.w_floats(p_);
-    convmish::launch(prep_, dim3(unsigned((n + 255) / 256)), dim3(256), 0, s, w, wt, K, C, kb);
-    ConvMishArgs a = p_.args(b.x, b.w, b.b, b.y);
-    const float* cwt = wt;
-    convmish::launch(main_, dim3(unsigned(ctas_)), dim3(unsigned(t_.threads())), size_t(t_.smem_bytes(p_)), s, a,
-                     cwt, kb);
-  }
+      : PersistentInstance(p,
+                           {t.threads(), t.smem_bytes(p), t.groups, t.kblocks(p), t.tiles(p),
+                            t.kblocks(p) * t.w_floats(p)},
+                           std::move(k), d, "fused.wgmma"),
+        t_(t) {}
   nlohmann::json details() const override {
-    return {{"grid", ctas_},           {"block", t_.threads()},   {"smem_bytes", t_.smem_bytes(p_)},
-            {"ctas_per_sm", per_sm_},  {"tiles", t_.tiles(p_)},   {"kblocks", t_.kblocks(p_)},
-            {"wgmma", "m64n" + std::to_string(t_.tw) + "k8 x " + std::to_string(t_.th) + " row(s)"},
-            {"accumulators_per_thread", t_.accumulators()}};
+    nlohmann::json j = launch_details();
+    j["wgmma"] = "m64n" + std::to_string(t_.tw) + "k8 x " + std::to_string(t_.th) + " row(s)";
+    j["accumulators_per_thread"] = t_.accumulators();
+    return j;
   }
 
  private:
-  Problem p_;
   WgTile t_;
-  LoadedKernel prep_, main_;
-  int per_sm_ = 0;
-  int64_t ctas_ = 0;
 };
 
 class FusedWgmmaTf32 : public Variant {

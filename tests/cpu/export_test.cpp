@@ -92,6 +92,17 @@ nlohmann::json cudnn_details(const std::string& algo, const std::string& math) {
   return {{"cudnn_algo", algo}, {"cudnn_math", math}, {"workspace_bytes", 0}};
 }
 
+// The UsageError an export throws (checked to be one line), or "no error".
+std::string export_error(const ExportRequest& req) {
+  try {
+    export_pytorch(req);
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
 ExportedModule export_default(const std::string& id) {
   const Variant* v = Registry::instance().find(id);
   const Config c = v->space().default_config();
@@ -342,13 +353,7 @@ TEST(ExportCudnn, RecordsWithoutTheTunersCudnnDetailsAreRefused) {
   auto message = [](const Record& r) {
     ExportRequest req;
     req.results = write_results("cudnn_bad.json", {r});
-    try {
-      export_pytorch(req);
-    } catch (const UsageError& e) {
-      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return export_error(req);
   };
   Record r = ok_record(3, "cudnn.eager", {{"tf32", 0}}, "fp32", 14.0);
   EXPECT_NE(message(r).find("has no details.cudnn_algo"), std::string::npos) << message(r);
@@ -418,15 +423,7 @@ TEST(Export, BadInputIsAOneLineUsageError) {
   Record failed = ok_record(1, "fused.naive", c, "fp32", 1.0);
   failed.status = Status::kCompileError;
   failed.timing.reset();
-  auto message = [](const ExportRequest& req) {
-    try {
-      export_pytorch(req);
-    } catch (const UsageError& e) {
-      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = export_error;
   ExportRequest req;
   req.results = temp_dir() / "missing.json";
   EXPECT_NE(message(req), "no error");

@@ -1,0 +1,62 @@
+// The launch shared by the resident-weights kernels (fused.igemm_*, fused.wgmma_*): a tiny pass arranges the
+// weights per block of output channels into the workspace, then persistent CTAs, as many as fit on the GPU at once,
+// a multiple of the channel blocks and at most one tile per warp group (each CTA keeps one block's weights
+// resident and walks every kblocks-th tile). variants/fused_export.cpp mirrors it for the PyTorch export.
+#pragma once
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tuner/check.hpp"
+#include "tuner/device.hpp"
+#include "tuner/rtc.hpp"
+#include "tuner/variant.hpp"
+
+namespace convmish {
+
+// What the launch needs from a variant's tile description.
+struct PersistentShape {
+  int64_t threads, smem_bytes, groups, kblocks, tiles, weight_floats;
+};
+
+class PersistentInstance : public Instance {
+ public:
+  // `kernels`: the weight pass (w, wt, K, C, kblocks) and the main kernel (args, wt, kblocks), in that order.
+  PersistentInstance(const Problem& p, const PersistentShape& s, std::vector<LoadedKernel> kernels,
+                     const DeviceInfo& d, const std::string& who)
+      : p_(p), s_(s), prep_(kernels.at(0)), main_(kernels.at(1)) {
+    const auto fn = reinterpret_cast<const void*>(main_.handle);
+    CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(s_.smem_bytes)));
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_, fn, int(s_.threads), size_t(s_.smem_bytes)));
+    if (per_sm_ < 1) throw UsageError(who + ": the kernel does not fit an SM (registers or shared memory)");
+    const int64_t kb = s_.kblocks;
+    const int64_t want = std::min<int64_t>(int64_t(per_sm_) * d.sm_count, (s_.tiles + s_.groups - 1) / s_.groups * kb);
+    ctas_ = std::max<int64_t>(kb, want / kb * kb);
+  }
+  size_t workspace_bytes() const override { return size_t(s_.weight_floats) * 4; }
+  void launch(const Buffers& b, cudaStream_t s) override {
+    float* wt = static_cast<float*>(b.workspace);
+    const float* w = b.w;
+    int K = int(p_.K), C = int(p_.C), kb = int(s_.kblocks);
+    convmish::launch(prep_, dim3(unsigned((s_.weight_floats + 255) / 256)), dim3(256), 0, s, w, wt, K, C, kb);
+    ConvMishArgs a = p_.args(b.x, b.w, b.b, b.y);
+    const float* cwt = wt;
+    convmish::launch(main_, dim3(unsigned(ctas_)), dim3(unsigned(s_.threads)), size_t(s_.smem_bytes), s, a, cwt,
+                     kb);
+  }
+  // The launch's own details; a variant adds what describes its tiles.
+  nlohmann::json launch_details() const {
+    return {{"grid", ctas_},          {"block", s_.threads}, {"smem_bytes", s_.smem_bytes},
+            {"ctas_per_sm", per_sm_}, {"tiles", s_.tiles},   {"kblocks", s_.kblocks}};
+  }
+
+ private:
+  Problem p_;
+  PersistentShape s_;
+  LoadedKernel prep_, main_;
+  int per_sm_ = 0;
+  int64_t ctas_ = 0;
+};
+
+}  // namespace convmish
