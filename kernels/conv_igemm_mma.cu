@@ -336,8 +336,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           for (int j = 0; j < 2; ++j) {
             // Mish on every accumulator, only the stores predicated: no branches around the math.
             float v0 = acc[mi][ni][j] + bias[ni][j], v1 = acc[mi][ni][2 + j] + bias[ni][j];
-#pragma unroll
-            for (int i = 0; i < MISH_COUNT; ++i) v0 = cm::mish<MISH_FORM>(v0), v1 = cm::mish<MISH_FORM>(v1);
+            v0 = cm::mish_repeat<MISH_FORM>(v0, MISH_COUNT), v1 = cm::mish_repeat<MISH_FORM>(v1, MISH_COUNT);
             float* q = yp + (ni * 8 + j) * plane;
             if (ni * 8 + j < kleft) {
               if (in1 && pairs_aligned) {

@@ -131,7 +131,7 @@ __device__ __forceinline__ void mish_batch(float (&v)[B]) {
 #pragma unroll
   for (int m = 0; m < MISH_COUNT; ++m)
 #pragma unroll
-    for (int b = 0; b < B; ++b) v[b] = cm::mish<MISH_FORM>(v[b]);
+    for (int b = 0; b < B; ++b) v[b] = m == 0 ? cm::mish<MISH_FORM>(v[b]) : cm::mish_again<MISH_FORM>(v[b]);
 }
 
 // N consecutive floats from 16-byte aligned shared memory, in float4 / float2 / float pieces.

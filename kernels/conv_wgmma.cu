@@ -194,10 +194,7 @@ __device__ __forceinline__ void epilogue(const float (&v)[TH][NACC], const TileO
       float r[4];
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        float x = v[h][4 * j + i] + (i < 2 ? b0 : b1);
-#pragma unroll
-        for (int m = 0; m < MISH_COUNT; ++m) x = cm::mish<MISH_FORM>(x);
-        r[i] = x;
+        r[i] = cm::mish_repeat<MISH_FORM>(v[h][4 * j + i] + (i < 2 ? b0 : b1), MISH_COUNT);
       }
       float* p0 = o.y + (long long)oh * o.Q + ow;
       float* p1 = p0 + 8 * o.plane;

@@ -1,5 +1,5 @@
 // Mish forms, mish(x) = x * tanh(softplus(x)), as __host__ __device__ functions with one signature, picked at
-// compile time by mish<FORM>(x) (FORM: kMishPrecise 0, kMishOneExp 1, kMishFast 2, kMishTanhApprox 3).
+// compile time by mish<FORM>(x) (FORM: precise 0, oneexp 1, fast 2, tanh_approx 3, fast_accurate 4).
 // The host versions use the same arithmetic except where an intrinsic has no host twin (noted per form).
 #pragma once
 #include "common.cuh"
@@ -11,6 +11,7 @@
 #define CM_MISH_ONEEXP 1
 #define CM_MISH_FAST 2
 #define CM_MISH_TANH_APPROX 3
+#define CM_MISH_FAST_ACCURATE 4
 
 namespace cm {
 
@@ -29,27 +30,62 @@ CM_HD float mish_oneexp(float x) {
   return x * n / (n + 2.f);
 }
 
-// The one-exponential form with the exp and divide intrinsics (ex2.approx, div.approx): __expf's error grows with
-// |x| (about 2 + 1.2|x| ulp), so relative error reaches ~1e-5 near the clamp. __fdividef is exact enough here
-// because n + 2 < 2^126. Host version: expf and a plain division.
-CM_HD float mish_fast(float x) {
-  float xc = fminf(x, 20.f);
-#if defined(__CUDA_ARCH__) && defined(CM_MISH_FAST_FTZ)
-  // The same formula on the approximate instructions with denormals flushed (9 instructions, 2 MUFU): without
-  // FTZ each MUFU comes with a range check and rescaling. Outputs that would be denormal (x < -87) become 0.
+// The one-exponential form on the approximate instructions with denormals flushed (9 instructions, 2 MUFU):
+// ex2.approx.ftz of x*log2(e), rcp.approx.ftz of n + 2. Without FTZ each MUFU comes with a range check and
+// rescaling. Rounding x*log2(e) to float costs up to |x| * 6e-8 relative in e^x, which matters where mish is
+// proportional to e^x (x below about -5: ~17 ulp at -20, more further down); see mish_fast_accurate. Outputs that
+// would be denormal (x < -87.3, |mish| < 1e-36) become -0. Host version: expf and a plain division.
+CM_HD float mish_fast_ftz(float x) {
+  const float xc = fminf(x, 20.f);
+#if defined(__CUDA_ARCH__)
   float e, r;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(e) : "f"(xc * 1.4426950408889634f));
   const float n = e * (e + 2.f);
   asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(n + 2.f));
   return x * (n * r);
+#else
+  const float e = expf(xc);
+  const float n = e * (e + 2.f);
+  return x * (n / (n + 2.f));
+#endif
+}
+
+// The one-exponential form with the exp and divide intrinsics (ex2.approx, div.approx): __expf's error grows with
+// |x| (about 2 + 1.2|x| ulp), so relative error reaches ~1e-5 near the clamp. __fdividef is exact enough here
+// because n + 2 < 2^126. Host version: expf and a plain division. With CM_MISH_FAST_FTZ defined, device code
+// takes mish_fast_ftz instead (what the fused kernels compile).
+CM_HD float mish_fast(float x) {
+#if defined(__CUDA_ARCH__) && defined(CM_MISH_FAST_FTZ)
+  return mish_fast_ftz(x);
 #elif defined(__CUDA_ARCH__)
+  const float xc = fminf(x, 20.f);
   float e = __expf(xc);
   float n = e * (e + 2.f);
   return x * __fdividef(n, n + 2.f);
 #else
-  float e = expf(xc);
-  float n = e * (e + 2.f);
-  return x * (n / (n + 2.f));
+  return mish_fast_ftz(x);
+#endif
+}
+
+// mish_fast_ftz plus the rounding error of t = x*log2(e) put back (13 instructions, 2 MUFU): u = fma(x, L, -t) is
+// that error exactly (L = log2(e) rounded to float), x * L_lo adds the part of log2(e) below float, and
+// e = 2^t * (1 + ln2 (u + x L_lo)) to first order, which is all it needs since |u| < 2^-18 for |x| < 20. What is left
+// is ex2.approx's own error (~2 ulp), rcp.approx's (1 ulp) and five roundings, so it is an fp32-class form for every
+// x >= -87.3 (measured with `tuner survey`); below, the output would be denormal (|mish| < 1e-36) and is -0.
+CM_HD float mish_fast_accurate(float x) {
+#if defined(__CUDA_ARCH__)
+  const float xc = fminf(x, 20.f);
+  const float t = xc * 1.4426950408889634f;
+  const float u = fmaf(xc, 1.4426950408889634f, -t);
+  const float v = fmaf(u, 0.6931471805599453f, xc * 1.3349758e-8f);  // ln2 * (u + x * 1.9259630e-8)
+  float e, r;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(e) : "f"(t));
+  e = fmaf(e, v, e);
+  const float n = e * (e + 2.f);
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(n + 2.f));
+  return x * (n * r);
+#else
+  return mish_oneexp(x);
 #endif
 }
 
@@ -76,8 +112,46 @@ CM_HD float mish(float x) {
   if constexpr (Form == CM_MISH_PRECISE) return mish_precise(x);
   else if constexpr (Form == CM_MISH_ONEEXP) return mish_oneexp(x);
   else if constexpr (Form == CM_MISH_FAST) return mish_fast(x);
+  else if constexpr (Form == CM_MISH_FAST_ACCURATE) return mish_fast_accurate(x);
   else return mish_tanh_approx(x);
 }
+
+// Mish after a first Mish: every input is >= min mish = -0.30884, where |x log2(e)| < 0.45 or e^x is large enough
+// that the factor n / (n + 2) hardly depends on it, so the argument split of fast_accurate changes its result by
+// under 0.5 ulp; it takes the plain fast form there. Other forms apply themselves again.
+template <int Form>
+CM_HD float mish_again(float x) {
+  if constexpr (Form == CM_MISH_FAST_ACCURATE) return mish_fast_ftz(x);
+  else return mish<Form>(x);
+}
+
+// `count` applications: mish<Form> first, then mish_again<Form> (unrolled where count is a constant).
+template <int Form>
+CM_HD float mish_repeat(float x, int count) {
+  if (count >= 1) x = mish<Form>(x);
+  for (int i = 1; i < count; ++i) x = mish_again<Form>(x);
+  return x;
+}
+
+#if !defined(__CUDACC_RTC__)
+// Host side: a form's name, and the precision class it gives an otherwise fp32-exact kernel: "fp32" for the forms
+// accurate to a few ulp wherever the output is a normal float (precise, oneexp, fast_accurate), "fp32_fastmath" for
+// fast (~1e-6 relative for x in [-20, -5], up to ~1e-5 further down) and tanh_approx (~2e-5). Tolerances:
+// tuner/tolerance.cpp; the survey's measurements: README.
+inline constexpr const char* mish_form_name(int form) {
+  switch (form) {
+    case CM_MISH_PRECISE: return "precise";
+    case CM_MISH_ONEEXP: return "oneexp";
+    case CM_MISH_FAST: return "fast";
+    case CM_MISH_TANH_APPROX: return "tanh_approx";
+    case CM_MISH_FAST_ACCURATE: return "fast_accurate";
+    default: return "unknown";
+  }
+}
+inline constexpr bool mish_form_is_fp32(int form) {
+  return form == CM_MISH_PRECISE || form == CM_MISH_ONEEXP || form == CM_MISH_FAST_ACCURATE;
+}
+#endif
 
 // Reference in double: accurate to ~1 ulp of double for every finite input (same overflow reasoning as above).
 CM_HD double mish_ref(double x) { return x * tanh(log1p(exp(x))); }

@@ -20,8 +20,7 @@
 
 __device__ __forceinline__ float mish_elem(float v, const MishArgs& a, long long i) {
   if (a.b) v += a.b[(i / a.pq) % a.K];
-  for (int j = 0; j < a.count; ++j) v = cm::mish<MISH_FORM>(v);
-  return v;
+  return cm::mish_repeat<MISH_FORM>(v, a.count);
 }
 
 extern "C" __global__ void __launch_bounds__(BLOCK) mish_scalar(MishArgs a) {
@@ -45,10 +44,13 @@ __device__ __forceinline__ float4 mish_vec(float4 v, const MishArgs& a, long lon
     }
   }
   for (int j = 0; j < a.count; ++j) {
-    v.x = cm::mish<MISH_FORM>(v.x);
-    v.y = cm::mish<MISH_FORM>(v.y);
-    v.z = cm::mish<MISH_FORM>(v.z);
-    v.w = cm::mish<MISH_FORM>(v.w);
+    if (j == 0) {
+      v.x = cm::mish<MISH_FORM>(v.x), v.y = cm::mish<MISH_FORM>(v.y);
+      v.z = cm::mish<MISH_FORM>(v.z), v.w = cm::mish<MISH_FORM>(v.w);
+    } else {
+      v.x = cm::mish_again<MISH_FORM>(v.x), v.y = cm::mish_again<MISH_FORM>(v.y);
+      v.z = cm::mish_again<MISH_FORM>(v.z), v.w = cm::mish_again<MISH_FORM>(v.w);
+    }
   }
   return v;
 }

@@ -31,6 +31,20 @@ struct BinStats {
   unsigned long long count, nonfinite;
 };
 
+// Form kFastFtz: mish_fast_ftz, form 2 as the fused kernels compile it (CM_MISH_FAST_FTZ); here mish<2> is the
+// __expf/__fdividef version that mish.fastmath and mish.float4 compile.
+constexpr int kFastFtz = -1;
+template <int Form>
+__device__ __forceinline__ float survey_mish(float x) {
+  if constexpr (Form == kFastFtz) return cm::mish_fast_ftz(x);
+  else return cm::mish<Form>(x);
+}
+template <int Form>
+__device__ __forceinline__ float survey_mish_again(float x) {
+  if constexpr (Form == kFastFtz) return cm::mish_fast_ftz(x);
+  else return cm::mish_again<Form>(x);
+}
+
 template <int Form, bool Twice>
 __global__ void survey_kernel(uint32_t stride, BinStats* out) {
   BinStats s[kBins];
@@ -40,10 +54,10 @@ __global__ void survey_kernel(uint32_t stride, BinStats* out) {
   for (uint64_t i = blockIdx.x * uint64_t(blockDim.x) + threadIdx.x; i < total; i += uint64_t(gridDim.x) * blockDim.x) {
     const float x = __uint_as_float(uint32_t(i * stride));
     if (!isfinite(x)) continue;
-    float f = cm::mish<Form>(x);
+    float f = survey_mish<Form>(x);
     double r = cm::mish_ref(double(x));
-    if (Twice) {
-      f = cm::mish<Form>(f);
+    if (Twice) {  // as the kernels chain it (kernels/mish.cuh, mish_repeat)
+      f = survey_mish_again<Form>(f);
       r = cm::mish_ref(r);
     }
     const int b = bin_of(x);
@@ -109,12 +123,16 @@ struct FormEntry {
 const FormEntry kForms[] = {
     {"precise", "cudnn.eager, mish.naive, mish.fused2, mish.float4 form:0, fused.naive",
      launch_survey<CM_MISH_PRECISE, false>, launch_survey<CM_MISH_PRECISE, true>},
-    {"oneexp", "mish.fastmath form:1, mish.float4 form:1", launch_survey<CM_MISH_ONEEXP, false>,
+    {"oneexp", "mish.fastmath form:1, mish.float4 form:1, fused.* form:1", launch_survey<CM_MISH_ONEEXP, false>,
      launch_survey<CM_MISH_ONEEXP, true>},
     {"fast", "mish.fastmath form:2, mish.float4 form:2", launch_survey<CM_MISH_FAST, false>,
      launch_survey<CM_MISH_FAST, true>},
-    {"tanh_approx", "mish.fastmath form:3, mish.float4 form:3", launch_survey<CM_MISH_TANH_APPROX, false>,
-     launch_survey<CM_MISH_TANH_APPROX, true>},
+    {"tanh_approx", "mish.fastmath form:3, mish.float4 form:3, fused.* form:3",
+     launch_survey<CM_MISH_TANH_APPROX, false>, launch_survey<CM_MISH_TANH_APPROX, true>},
+    {"fast_ftz", "fused.tiled_fp32, fused.igemm_*, fused.wgmma_* form:2", launch_survey<kFastFtz, false>,
+     launch_survey<kFastFtz, true>},
+    {"fast_accurate", "every variant's form:4", launch_survey<CM_MISH_FAST_ACCURATE, false>,
+     launch_survey<CM_MISH_FAST_ACCURATE, true>},
 };
 
 }  // namespace

@@ -24,15 +24,6 @@ struct MishPassSpec {
   int form = CM_MISH_PRECISE;
 };
 
-inline const char* mish_form_name(int form) {
-  switch (form) {
-    case CM_MISH_PRECISE: return "precise";
-    case CM_MISH_ONEEXP: return "oneexp";
-    case CM_MISH_FAST: return "fast";
-    default: return "tanh_approx";
-  }
-}
-
 inline unsigned mish_pass_grid(const MishPassSpec& s, const Problem& p, const DeviceInfo& d) {
   return unsigned(mish_pass_blocks(p.y_elems(), s.kernel == "mish_vec4", s.block, s.vec, s.grid_stride, d.sm_count,
                                    d.max_threads_per_sm));
@@ -74,7 +65,7 @@ class ConvThenMishInstance : public Instance {
     for (size_t i = 0; i < specs_.size(); ++i)
       j["passes"].push_back({{"kernel", specs_[i].kernel}, {"count", specs_[i].count}, {"grid", grids_[i]},
                              {"block", specs_[i].block}, {"vec", specs_[i].vec},
-                             {"form", mish_form_name(specs_[i].form)}});
+                             {"form", cm::mish_form_name(specs_[i].form)}});
     return j;
   }
 
@@ -98,8 +89,7 @@ class ConvThenMishVariant : public Variant {
 
   std::string precision(const Config& c) const override {
     if (tf32(c)) return "tf32";
-    const int f = form(c);
-    return (f == CM_MISH_FAST || f == CM_MISH_TANH_APPROX) ? "fp32_fastmath" : "fp32";
+    return cm::mish_form_is_fp32(form(c)) ? "fp32" : "fp32_fastmath";
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
     std::vector<KernelSpec> out;

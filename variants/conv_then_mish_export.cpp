@@ -45,7 +45,7 @@ void expect_passes(const ExportContext& ctx, const std::vector<MishPassSpec>& pa
     const nlohmann::json& r = d["passes"][i];
     const MishPassSpec& p = passes[i];
     const nlohmann::json want = {{"kernel", p.kernel}, {"count", p.count}, {"block", p.block}, {"vec", p.vec},
-                                 {"form", mish_form_name(p.form)}};
+                                 {"form", cm::mish_form_name(p.form)}};
     for (const auto& [k, v] : want.items())
       if (r.contains(k) && r[k] != v) differ("passes[" + std::to_string(i) + "]." + k);
   }
@@ -240,7 +240,7 @@ ExportLaunch conv_then_mish(const ExportContext& ctx) {
     const MishPassSpec& p = passes[i];
     const bool vec4 = p.kernel == "mish_vec4";
     std::ostringstream what;
-    what << p.kernel << ": " << (p.bias ? "bias + " : "") << "Mish x" << p.count << " (" << mish_form_name(p.form)
+    what << p.kernel << ": " << (p.bias ? "bias + " : "") << "Mish x" << p.count << " (" << cm::mish_form_name(p.form)
          << "), " << p.block << " threads" << (vec4 ? ", " + std::to_string(p.vec) + " float4 per thread" : "")
          << (p.grid_stride ? ", grid-stride (one wave)" : "");
     l.summary.push_back("pass " + std::to_string(i + 1) + ": " + what.str());

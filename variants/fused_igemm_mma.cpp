@@ -5,6 +5,7 @@
 // persistent CTAs (as many as fit at once), each with one channel block's weights resident in shared memory.
 #include <algorithm>
 
+#include "mish.cuh"
 #include "variants/persistent_instance.hpp"
 
 namespace convmish {
@@ -67,8 +68,8 @@ class FusedIgemm : public Variant {
         .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
         .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)");
     if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it (cvt.rna)");
-    space_.add("form", kThreeX ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{2, 3, 1},
-               "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
+    space_.add("form", kThreeX ? std::vector<int64_t>{4, 1, 0, 2} : std::vector<int64_t>{2, 3, 1, 4},
+               "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("th*tw divisible by 16*wm",
                    [](const Config& c) { return c.at("th") * c.at("tw") % (16 * c.at("wm")) == 0; })
         .require("bn divisible by 8*wn", [](const Config& c) { return c.at("bn") % (8 * c.at("wn")) == 0; })
@@ -96,7 +97,7 @@ class FusedIgemm : public Variant {
   }
   std::string precision(const Config& c) const override {
     if (!kThreeX) return "tf32";
-    return c.at("form") >= 2 ? "fp32_fastmath" : "fp32";
+    return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";
   }
   const ParamSpace& space() const override { return space_; }
   Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {

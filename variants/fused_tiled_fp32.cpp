@@ -136,8 +136,8 @@ class FusedTiledFp32 : public Variant {
         .add("pipe", {1, 2, 0},
              "register pipeline of the input window: 0 each channel loads its window then uses it, 1 rolling window "
              "(a row reloads with the next channel after its last tap), 2 rolling with 2 channels per loop iteration")
-        .add("form", {CM_MISH_ONEEXP, CM_MISH_FAST, CM_MISH_PRECISE, CM_MISH_TANH_APPROX},
-             "Mish form: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
+        .add("form", {CM_MISH_FAST_ACCURATE, CM_MISH_FAST, CM_MISH_ONEEXP, CM_MISH_PRECISE, CM_MISH_TANH_APPROX},
+             "Mish form: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate (forms 0, 1, 4: fp32 class)");
     space_.require("tile_k divisible by rk, tile_h by rh, tile_w by rw", [](const Config& c) {
       return c.at("tile_k") % c.at("rk") == 0 && c.at("tile_h") % c.at("rh") == 0 && c.at("tile_w") % c.at("rw") == 0;
     });
@@ -163,8 +163,7 @@ class FusedTiledFp32 : public Variant {
            "Mish in registers";
   }
   std::string precision(const Config& c) const override {
-    const int64_t f = c.at("form");
-    return f == CM_MISH_PRECISE || f == CM_MISH_ONEEXP ? "fp32" : "fp32_fastmath";
+    return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";
   }
   const ParamSpace& space() const override { return space_; }
 

@@ -66,7 +66,8 @@ class FusedWgmmaTf32 : public Variant {
         .add("depth", {1, 2}, "register stages of the input loader: its loads run this many stages ahead")
         .add("bufs", {2, 3}, "input patch buffers per warpgroup (3: MMAs of one stage stay queued across stages)")
         .add("epi", {0, 1}, "1: the epilogue of a tile runs in slices while the next tile's wgmmas are in flight")
-        .add("form", {2, 3, 1}, "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx");
+        .add("form", {2, 3, 1, 4},
+             "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("accumulators (th*tw/2, twice with epi) at most 128 per thread",
                    [](const Config& c) { return WgTile(c).accumulators() <= 128; });
   }

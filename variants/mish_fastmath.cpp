@@ -9,7 +9,8 @@ namespace {
 class MishFastmath : public ConvThenMishVariant {
  public:
   MishFastmath() {
-    space_.add("form", {CM_MISH_FAST, CM_MISH_ONEEXP, CM_MISH_TANH_APPROX}, "1 oneexp, 2 fast, 3 tanh_approx")
+    space_.add("form", {CM_MISH_FAST, CM_MISH_ONEEXP, CM_MISH_TANH_APPROX, CM_MISH_FAST_ACCURATE},
+               "1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate")
         .add("block", {256, 128, 512}, "threads per block")
         .add("bias_fused", {1, 0}, "1: bias added in the Mish kernel, 0: by cudnnAddTensor")
         .add("tf32", {1, 0}, "convolution with TF32 allowed (1) or strict fp32 (0)");

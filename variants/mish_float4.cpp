@@ -8,8 +8,8 @@ namespace {
 class MishFloat4 : public ConvThenMishVariant {
  public:
   MishFloat4() {
-    space_.add("form", {CM_MISH_FAST, CM_MISH_TANH_APPROX, CM_MISH_ONEEXP, CM_MISH_PRECISE},
-               "0 precise, 1 oneexp, 2 fast, 3 tanh_approx")
+    space_.add("form", {CM_MISH_FAST, CM_MISH_TANH_APPROX, CM_MISH_ONEEXP, CM_MISH_PRECISE, CM_MISH_FAST_ACCURATE},
+               "0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate")
         .add("block", {256, 512, 128}, "threads per block")
         .add("vec", {2, 1, 4}, "float4 vectors per thread per step")
         .add("grid_stride", {1, 0}, "1: one wave of blocks striding over the tensor, 0: exact grid")

@@ -53,3 +53,25 @@ TEST(MishForms, NaNPropagates) {
   EXPECT_TRUE(std::isnan(cm::mish_precise(NAN)));
   EXPECT_TRUE(std::isnan(cm::mish_oneexp(NAN)));
 }
+
+TEST(MishForms, FastAccurateHostVersionAndChaining) {
+  // The host twin is the one-exponential formula; the device version is measured by the survey (GPU test).
+  EXPECT_LT(max_err(cm::mish_fast_accurate, -80, 80, 200000), 1e-6);
+  EXPECT_EQ(cm::mish<CM_MISH_FAST_ACCURATE>(0.7f), cm::mish_fast_accurate(0.7f));
+  // mish_repeat: the first application in the form itself, later ones through mish_again.
+  for (float x : {-9.f, -0.5f, 0.f, 0.3f, 4.f}) {
+    EXPECT_EQ(cm::mish_repeat<CM_MISH_FAST_ACCURATE>(x, 2), cm::mish_fast_ftz(cm::mish_fast_accurate(x)));
+    EXPECT_EQ(cm::mish_repeat<CM_MISH_PRECISE>(x, 3), cm::mish_precise(cm::mish_precise(cm::mish_precise(x))));
+    EXPECT_EQ(cm::mish_repeat<CM_MISH_FAST>(x, 0), x);
+  }
+}
+
+TEST(MishForms, PrecisionClassPerForm) {
+  EXPECT_TRUE(cm::mish_form_is_fp32(CM_MISH_PRECISE));
+  EXPECT_TRUE(cm::mish_form_is_fp32(CM_MISH_ONEEXP));
+  EXPECT_TRUE(cm::mish_form_is_fp32(CM_MISH_FAST_ACCURATE));
+  EXPECT_FALSE(cm::mish_form_is_fp32(CM_MISH_FAST));
+  EXPECT_FALSE(cm::mish_form_is_fp32(CM_MISH_TANH_APPROX));
+  EXPECT_STREQ(cm::mish_form_name(CM_MISH_FAST_ACCURATE), "fast_accurate");
+  EXPECT_STREQ(cm::mish_form_name(9), "unknown");
+}

@@ -18,6 +18,7 @@ float host_mish(int form, float v) {
     case CM_MISH_PRECISE: return cm::mish_precise(v);
     case CM_MISH_ONEEXP: return cm::mish_oneexp(v);
     case CM_MISH_FAST: return cm::mish_fast(v);
+    case CM_MISH_FAST_ACCURATE: return cm::mish_fast_accurate(v);
     default: return cm::mish_tanh_approx(v);
   }
 }
@@ -34,7 +35,7 @@ TEST(MishPasses, Vec4HandlesMisalignedStartsAndOddCounts) {
   std::vector<float> bias = {0.5f, -0.25f, 0.125f};
   DeviceBuffer d_bias(bias.size() * 4);
   CUDA_CHECK(cudaMemcpy(d_bias.get(), bias.data(), bias.size() * 4, cudaMemcpyHostToDevice));
-  for (int form : {CM_MISH_PRECISE, CM_MISH_ONEEXP, CM_MISH_FAST, CM_MISH_TANH_APPROX})
+  for (int form : {CM_MISH_PRECISE, CM_MISH_ONEEXP, CM_MISH_FAST, CM_MISH_TANH_APPROX, CM_MISH_FAST_ACCURATE})
     for (int vec : {1, 4})
       for (int grid_stride : {0, 1}) {
         const auto compiled = compiler.compile(
@@ -63,7 +64,7 @@ TEST(MishPasses, Vec4HandlesMisalignedStartsAndOddCounts) {
                 }
                 float want = h[i] + (with_bias ? bias[size_t((e / pq) % K)] : 0.f);
                 want = host_mish(form, host_mish(form, want));
-                const float tol = (form == CM_MISH_PRECISE || form == CM_MISH_ONEEXP) ? 2e-6f : 5e-5f;
+                const float tol = cm::mish_form_is_fp32(form) ? 2e-6f : 5e-5f;
                 ASSERT_NEAR(out[i], want, tol * std::max(1.f, std::abs(want)))
                     << "form " << form << " vec " << vec << " stride " << grid_stride << " offset " << offset
                     << " n " << n << " element " << e;
