@@ -67,14 +67,16 @@ CM_HD float mish_fast(float x) {
 #endif
 }
 
-// mish_fast_ftz plus the rounding error of t = x*log2(e) put back (13 instructions, 2 MUFU): u = fma(x, L, -t) is
+// mish_fast_ftz plus the rounding error of t = x*log2(e) put back (14 instructions, 2 MUFU): u = fma(x, L, -t) is
 // that error exactly (L = log2(e) rounded to float), x * L_lo adds the part of log2(e) below float, and
 // e = 2^t * (1 + ln2 (u + x L_lo)) to first order, which is all it needs since |u| < 2^-18 for |x| < 20. What is left
 // is ex2.approx's own error (~2 ulp), rcp.approx's (1 ulp) and five roundings, so it is an fp32-class form for every
 // x >= -87.3 (measured with `tuner survey`); below, the output would be denormal (|mish| < 1e-36) and is -0.
 CM_HD float mish_fast_accurate(float x) {
 #if defined(__CUDA_ARCH__)
-  const float xc = fminf(x, 20.f);
+  // Clamped below too: for x < -2.4e38, t would overflow to -inf and u = +inf, e = 0 * inf = NaN. At -100 the
+  // exponential is already flushed to 0, so the result stays x * 0 = -0 as for every x < -87.3.
+  const float xc = fmaxf(fminf(x, 20.f), -100.f);
   const float t = xc * 1.4426950408889634f;
   const float u = fmaf(xc, 1.4426950408889634f, -t);
   const float v = fmaf(u, 0.6931471805599453f, xc * 1.3349758e-8f);  // ln2 * (u + x * 1.9259630e-8)

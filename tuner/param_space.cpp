@@ -101,6 +101,26 @@ Config ParamSpace::default_config() const {
   throw std::logic_error("parameter space has no valid configuration");
 }
 
+ParamSpace ParamSpace::pinned(const Config& fixed) const {
+  ParamSpace out = *this;
+  for (auto& p : out.params_) {
+    const auto it = fixed.find(p.name);
+    if (it == fixed.end()) continue;
+    if (std::find(p.values.begin(), p.values.end(), it->second) == p.values.end()) {
+      std::string vals;
+      for (int64_t v : p.values) vals += (vals.empty() ? "" : ", ") + std::to_string(v);
+      throw UsageError("pinned " + p.name + ":" + std::to_string(it->second) + " is not one of its values (" + vals +
+                       ")");
+    }
+    p.values = {it->second};
+  }
+  return out;
+}
+
+bool ParamSpace::has(const std::string& name) const {
+  return std::any_of(params_.begin(), params_.end(), [&](const Param& p) { return p.name == name; });
+}
+
 std::vector<Config> ParamSpace::sample(size_t n, std::mt19937_64& rng) const {
   std::vector<uint64_t> order(cartesian_size());
   std::iota(order.begin(), order.end(), uint64_t(0));

@@ -46,6 +46,10 @@ class ParamSpace {
   Config default_config() const;
   // Up to `n` distinct valid configurations: the default, then draws uniformly without replacement.
   std::vector<Config> sample(size_t n, std::mt19937_64& rng) const;
+  // A copy in which each parameter named in `fixed` takes only that value (names this space lacks are ignored),
+  // for sweeping the rest. Throws UsageError when a value is not among the parameter's values.
+  ParamSpace pinned(const Config& fixed) const;
+  bool has(const std::string& name) const;
 
  private:
   Config at_index(uint64_t index) const;

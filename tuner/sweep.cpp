@@ -42,17 +42,24 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
   const Variant* base = Registry::instance().find(kBaselineVariant);
   if (o.baseline && base) jobs.push_back({base, baseline_config(), true});
   std::mt19937_64 rng(o.seed ^ 0x5eedull);
+  for (const auto& [name, value] : o.pin)
+    if (std::none_of(selected.begin(), selected.end(), [&](const Variant* v) { return v->space().has(name); }))
+      throw UsageError("--pin " + name + ":" + std::to_string(value) + ": no selected variant has a parameter '" +
+                       name + "'");
   for (const Variant* v : selected) {
     std::vector<Config> configs;
+    const ParamSpace space = o.pin.empty() ? v->space() : v->space().pinned(o.pin);
+    if (!o.pin.empty() && space.enumerate().empty())
+      throw UsageError("--pin " + config_string(o.pin) + ": no valid configuration of " + v->id() + " has it");
     if (o.config) {
       if (auto why = v->space().violation(*o.config))
         throw UsageError("configuration '" + config_string(*o.config) + "' for " + v->id() + ": " + *why);
       configs = {*o.config};
     } else if (o.strategy == "exhaustive") {
-      configs = v->space().enumerate();
+      configs = space.enumerate();
       if (o.budget && configs.size() > *o.budget) configs.resize(*o.budget);
     } else if (o.strategy == "random") {
-      configs = v->space().sample(o.budget.value_or(16), rng);
+      configs = space.sample(o.budget.value_or(16), rng);
     } else {
       throw UsageError("unknown strategy '" + o.strategy + "' (exhaustive, random)");
     }
@@ -283,6 +290,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   meta["repeat"] = o.repeat;
   meta["strategy"] = o.strategy;
   meta["variants"] = o.variants;
+  if (!o.pin.empty()) meta["pin"] = config_string(o.pin);
   meta["baseline"] = o.baseline ? json(std::string(kBaselineVariant) + "/" + config_string(baseline_config())) : json();
   meta["nvrtc_arch"] = ready.at("nvrtc_arch");
   meta["tolerances"] = json::array();

@@ -65,12 +65,12 @@ int registers(const std::string& log) {
 
 }  // namespace
 
-// 20 register/tile shapes (15 of 64 accumulators with 256 threads, 5 of 128 with 128 threads) x 5 chunk/stage pairs
-// x 3 register pipelines x 5 Mish forms.
+// 29 register/tile shapes (64 accumulators: 15 with 256 threads, 9 with 128; 5 of 128 accumulators with 128 threads)
+// x 5 chunk/stage pairs x 3 register pipelines x 5 Mish forms.
 TEST(FusedTiledFp32, SpaceHasAModestNumberOfValidConfigurationsWithTheDefaultFirst) {
   const auto all = tiled().space().enumerate();
   EXPECT_GE(all.size(), 50u);
-  EXPECT_LE(all.size(), 1500u);
+  EXPECT_EQ(all.size(), 29u * 5 * 3 * 5);
   const Config def = tiled().space().default_config();
   EXPECT_EQ(def, (Config{{"tile_k", 64}, {"tile_h", 4}, {"tile_w", 64}, {"rk", 8}, {"rw", 4}, {"rh", 2},
                          {"c_chunk", 8}, {"stages", 2}, {"pipe", 1}, {"form", CM_MISH_FAST_ACCURATE}}));
@@ -142,6 +142,10 @@ TEST(FusedTiledFp32, AccumulatorsAndThreadsComeInTheTwoOccupancyShapes) {
   EXPECT_TRUE(s.ok) << s.reason;
   EXPECT_EQ(define(tiled().kernels(parse_problem("seed"), big)[0], "MIN_BLOCKS"), "1");  // up to 255 registers
   EXPECT_EQ(define(tiled().kernels(parse_problem("seed"), def)[0], "MIN_BLOCKS"), "2");  // at most 128
+  // 64 accumulators with 128 threads: four CTAs of 4 warps per SM at <= 128 registers.
+  const Config quad = changed(def, {{"tile_w", 32}});
+  EXPECT_FALSE(tiled().space().violation(quad));
+  EXPECT_EQ(define(tiled().kernels(parse_problem("seed"), quad)[0], "MIN_BLOCKS"), "4");
   const auto why = tiled().space().violation(changed(def, {{"rh", 4}, {"tile_h", 8}}));  // 128 acc, 256 threads
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("accumulators"), std::string::npos) << *why;

@@ -85,3 +85,44 @@ TEST(PlanJobs, BaselineFirstAndRepeatReplaysTheSamePlan) {
   o.variants = "nothing.matches*";
   EXPECT_THROW(plan_jobs(o), UsageError);
 }
+
+TEST(ParamSpace, PinnedKeepsOnlyThePinnedValue) {
+  const ParamSpace p = space().pinned({{"threads", 128}, {"not_here", 3}});  // unknown names are ignored
+  const auto all = p.enumerate();
+  ASSERT_EQ(all.size(), 2u);  // tile 16 and 32 with 128 threads
+  for (const auto& c : all) EXPECT_EQ(c.at("threads"), 128);
+  EXPECT_EQ(p.default_config(), (Config{{"tile", 16}, {"threads", 128}}));
+  EXPECT_TRUE(p.has("tile"));
+  EXPECT_FALSE(p.has("not_here"));
+  try {
+    (void)space().pinned({{"threads", 100}});
+    FAIL() << "a value outside the list must be refused";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("64, 128, 256"), std::string::npos) << e.what();
+  }
+}
+
+// --pin: every configuration of a variant that has the parameter carries the value; other variants are swept
+// whole; a parameter no selected variant has, or a pin that leaves no valid configuration, is a usage error.
+TEST(PlanJobs, PinRestrictsTheSweep) {
+  SweepOptions o;
+  o.variants = "fused.tiled_fp32,mish.naive";
+  o.strategy = "random";
+  o.budget = 6;
+  o.baseline = false;
+  o.pin = {{"form", 4}, {"rh", 4}};
+  const auto jobs = plan_jobs(o);
+  size_t tiled = 0;
+  for (const Job& j : jobs)
+    if (j.variant->id() == "fused.tiled_fp32") {
+      ++tiled;
+      EXPECT_EQ(j.config.at("form"), 4);
+      EXPECT_EQ(j.config.at("rh"), 4);
+    }
+  EXPECT_EQ(tiled, 6u);
+  EXPECT_GT(jobs.size(), tiled);  // mish.naive is there, unpinned
+  o.pin = {{"no_such_param", 1}};
+  EXPECT_THROW(plan_jobs(o), UsageError);
+  o.pin = {{"form", 4}, {"rh", 4}, {"rk", 16}};  // 16x4x4 or more accumulators: none valid
+  EXPECT_THROW(plan_jobs(o), UsageError);
+}

@@ -44,9 +44,8 @@ TEST(MishSurvey, Fp32ClassFormsStayInsideTheFp32Tolerance) {
       SCOPED_TRACE(range);
       if (range == "x < -20") {  // |mish| < 5e-8 * 20: only the absolute error counts there
         EXPECT_LT(b.at("max_abs").get<double>(), 1e-12);
-      } else {  // a tenth of the per-element relative bound
+      } else {  // a tenth of the per-element relative bound (|ref| reaches 20: the absolute error scales)
         EXPECT_LT(b.at("max_rel").get<double>(), fp32.rtol / 10);
-        EXPECT_LT(b.at("max_abs").get<double>(), fp32.atol / 10);
       }
     }
   }

@@ -148,6 +148,11 @@ int main(int argc, char** argv) {
                  "after N");
   app.add_option("-t,--time", time_budget, "start no new configuration after S seconds");
   app.add_option("-c,--config", config_spec, "only this configuration, e.g. 'block:128'");
+  std::string pin_spec;
+  app.add_option("--pin", pin_spec,
+                 "sweep only configurations with these parameter values, e.g. 'form:4' (fp32-class Mish) or "
+                 "'tw:128/groups:3'; a variant without such a parameter is swept whole")
+      ->excludes("--config");
   app.add_option("-o,--out", out, "JSON report (each record also goes to FILE.journal as it finishes)")
       ->capture_default_str();
   app.add_flag("--hot", hot, "time with a warm L2 (default: flush >= L2 before each sample)");
@@ -281,6 +286,7 @@ int main(int argc, char** argv) {
     p.seed = o.seed;
     p.validate();
     if (!config_spec.empty()) o.config = parse_config(config_spec);
+    if (!pin_spec.empty()) o.pin = parse_config(pin_spec);
     if (profile || !profile_best.empty()) {
       prof.variants = o.variants;
       prof.config = o.config;
