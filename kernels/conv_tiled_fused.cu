@@ -103,7 +103,10 @@ constexpr int kKq = TILE_K / 4;                     // k quads of the weight til
 constexpr int kWarps = kThreads / 32;
 constexpr int kPix = TILE_H * TILE_W;                // output pixels per CTA
 constexpr int kOutPerThread = RK * RH * RW;         // outputs per thread (the epilogue's share)
-constexpr int kEpiBatch = 16;                       // Mish chains in flight per thread in the epilogue
+#ifndef EPI_BATCH
+#define EPI_BATCH 16
+#endif
+constexpr int kEpiBatch = EPI_BATCH;                // Mish chains in flight per thread in the epilogue
 
 static_assert(RW == 4 || RW == 8, "RW must be 4 or 8");
 static_assert(RK % 4 == 0 && TILE_K % RK == 0 && TILE_K % 4 == 0, "RK and TILE_K must be multiples of 4");
