@@ -8,11 +8,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "tuner/check.hpp"
+#include "tuner/json_read.hpp"
 #include "tuner/rtc.hpp"
 
 namespace convmish {
@@ -34,7 +36,9 @@ bool is_baseline_record(const Record& r, const json& meta) {
 
 std::string record_key(const Record& r) {
   const json round = r.details.is_object() ? r.details.value("round", json(0)) : json(0);
-  return job_key(r.name(), round.is_number_integer() ? round.get<int>() : 0);
+  // Rounds come from --repeat (1..1000); anything else is not a round of this tool's and counts as round 0.
+  const bool ok = round.is_number_integer() && round.get<int64_t>() >= 0 && round.get<int64_t>() < 1000;
+  return job_key(r.name(), ok ? int(round.get<int64_t>()) : 0);
 }
 
 std::string hex(uint64_t v) {
@@ -92,13 +96,18 @@ MergeOutcome merge_shards(const std::vector<ResultsFile>& shards, const std::vec
         !sh.value("count", json()).is_number_integer() || !m.value("plan", json()).is_object() ||
         !m["plan"].value("keys", json()).is_array())
       throw UsageError("merge: " + sources[f] + " is not a shard (no meta.shard and meta.plan: run with --shard I/N)");
-    index[f] = sh["index"].get<int>();
+    try {  // in range of int: a huge index would otherwise wrap onto another shard's
+      index[f] = int(json_int(sh, "index", 0, std::numeric_limits<int>::max()));
+      (void)json_int(sh, "count", 1, std::numeric_limits<int>::max());
+    } catch (const JsonFieldError& e) {
+      throw UsageError("merge: " + sources[f] + ": meta.shard " + e.what());
+    }
     order[f] = f;
   }
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return index[a] < index[b]; });
   const size_t ref = order.front();
   const json& rm = shards[ref].meta;
-  const int count = rm["shard"]["count"].get<int>();
+  const int count = int(json_int(rm["shard"], "count"));
   // What must be the same for the shards to be one sweep (the plan covers variants, strategy, budget and seed).
   const std::vector<std::pair<std::string, json::json_pointer>> same = {
       {"problem", json::json_pointer("/problem")},
@@ -229,7 +238,7 @@ int merge_command(const std::vector<std::string>& inputs, const std::string& out
   for (const auto& k : m.missing) log << "missing: " << k << "\n";
   for (const auto& k : m.duplicated) log << "duplicated: " << k << "\n";
   for (const auto& k : m.unplanned) log << "not in the plan: " << k << "\n";
-  log << "merged " << inputs.size() << " of " << mm["shard_count"].get<int>() << " shards, "
+  log << "merged " << inputs.size() << " of " << mm["shard_count"].get<int64_t>() << " shards, "
       << m.merged.records.size() << " records, into " << out << "\n";
   if (m.complete()) return 0;
   err << "tuner merge: incomplete: " << m.missing.size() << " of " << m.merged.meta["plan"]["jobs"].get<size_t>()

@@ -250,6 +250,7 @@ TEST(Merge, ShardsOfAnotherSweepAreRefused) {
   expect_refused([](json& m) { m["shard"]["count"] = 3; }, "shard count");
   expect_refused([](json& m) { m["plan"]["fnv1a64"] = "0"; }, "plan");
   expect_refused([](json& m) { m["shard"]["index"] = 0; }, "shard 0/2 given twice");
+  expect_refused([](json& m) { m["shard"]["index"] = 4294967296LL; }, "'index' = 4294967296 is outside");  // not 0
   expect_refused([](json& m) { m.erase("shard"); }, "is not a shard");
   expect_refused([](json& m) { m.erase("plan"); }, "is not a shard");
 }
