@@ -72,7 +72,7 @@
 #define MIN_BLOCKS 2
 #endif
 #ifndef MISH_FORM
-#define MISH_FORM CM_MISH_ONEEXP
+#define MISH_FORM CM_MISH_FAST_ACCURATE
 #endif
 // Mish applications, fixed at compile time (a.mish_count is ignored), so that the epilogue unrolls.
 #ifndef MISH_COUNT

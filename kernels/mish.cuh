@@ -33,8 +33,9 @@ CM_HD float mish_oneexp(float x) {
 // The one-exponential form on the approximate instructions with denormals flushed (9 instructions, 2 MUFU):
 // ex2.approx.ftz of x*log2(e), rcp.approx.ftz of n + 2. Without FTZ each MUFU comes with a range check and
 // rescaling. Rounding x*log2(e) to float costs up to |x| * 6e-8 relative in e^x, which matters where mish is
-// proportional to e^x (x below about -5: ~17 ulp at -20, more further down); see mish_fast_accurate. Outputs that
-// would be denormal (x < -87.3, |mish| < 1e-36) become -0. Host version: expf and a plain division.
+// proportional to e^x (x below about -5: ~17 ulp at -20, more further down); see mish_fast_accurate. Below
+// x = -87.3 e^x is denormal and flushed: the result is -0 where |mish| < 1e-36 (a normal float down to x = -91.9,
+// so relative error 1 there, absolute under 1e-36). Host version: expf and a plain division.
 CM_HD float mish_fast_ftz(float x) {
   const float xc = fminf(x, 20.f);
 #if defined(__CUDA_ARCH__)
@@ -67,19 +68,21 @@ CM_HD float mish_fast(float x) {
 #endif
 }
 
-// mish_fast_ftz plus the rounding error of t = x*log2(e) put back (14 instructions, 2 MUFU): u = fma(x, L, -t) is
-// that error exactly (L = log2(e) rounded to float), x * L_lo adds the part of log2(e) below float, and
-// e = 2^t * (1 + ln2 (u + x L_lo)) to first order, which is all it needs since |u| < 2^-18 for |x| < 20. What is left
-// is ex2.approx's own error (~2 ulp), rcp.approx's (1 ulp) and five roundings, so it is an fp32-class form for every
-// x >= -87.3 (measured with `tuner survey`); below, the output would be denormal (|mish| < 1e-36) and is -0.
+// mish_fast_ftz plus the rounding error of t = x*log2(e) put back (three FMAs and a multiply more, 14 instructions,
+// 2 MUFU): u = fma(x, L, -t) is that error exactly (L = log2(e) rounded to float), x * L_lo adds the part of log2(e)
+// below float, and e = 2^t * (1 + ln2 (u + x L_lo)) to first order, which is all it needs since |u| <= 2^-17 for
+// -100 <= x <= 20 (the second-order term is ~1e-11). What is left is ex2.approx's own error (~2 ulp), rcp.approx's
+// (1 ulp) and five roundings: as accurate as the precise form for every x >= -87.3 (`tuner survey`). Below, e^x is
+// denormal and flushed, and the result is -0 where |mish| < 1e-36 (see mish_fast_ftz). The host twin runs the same
+// split on exp2f, so that the CPU tests check the constants.
 CM_HD float mish_fast_accurate(float x) {
-#if defined(__CUDA_ARCH__)
   // Clamped below too: for x < -2.4e38, t would overflow to -inf and u = +inf, e = 0 * inf = NaN. At -100 the
   // exponential is already flushed to 0, so the result stays x * 0 = -0 as for every x < -87.3.
   const float xc = fmaxf(fminf(x, 20.f), -100.f);
   const float t = xc * 1.4426950408889634f;
   const float u = fmaf(xc, 1.4426950408889634f, -t);
   const float v = fmaf(u, 0.6931471805599453f, xc * 1.3349758e-8f);  // ln2 * (u + x * 1.9259630e-8)
+#if defined(__CUDA_ARCH__)
   float e, r;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(e) : "f"(t));
   e = fmaf(e, v, e);
@@ -87,7 +90,10 @@ CM_HD float mish_fast_accurate(float x) {
   asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(n + 2.f));
   return x * (n * r);
 #else
-  return mish_oneexp(x);
+  float e = exp2f(t);
+  e = fmaf(e, v, e);
+  const float n = e * (e + 2.f);
+  return x * (n / (n + 2.f));
 #endif
 }
 
@@ -120,7 +126,7 @@ CM_HD float mish(float x) {
 
 // Mish after a first Mish: every input is >= min mish = -0.30884, where |x log2(e)| < 0.45 or e^x is large enough
 // that the factor n / (n + 2) hardly depends on it, so the argument split of fast_accurate changes its result by
-// under 0.5 ulp; it takes the plain fast form there. Other forms apply themselves again.
+// well under an ulp; it takes the plain fast form there. Other forms apply themselves again.
 template <int Form>
 CM_HD float mish_again(float x) {
   if constexpr (Form == CM_MISH_FAST_ACCURATE) return mish_fast_ftz(x);
@@ -137,7 +143,7 @@ CM_HD float mish_repeat(float x, int count) {
 
 #if !defined(__CUDACC_RTC__)
 // Host side: a form's name, and the precision class it gives an otherwise fp32-exact kernel: "fp32" for the forms
-// accurate to a few ulp wherever the output is a normal float (precise, oneexp, fast_accurate), "fp32_fastmath" for
+// accurate to a few ulp for x >= -87.3 (precise, oneexp, fast_accurate), "fp32_fastmath" for
 // fast (~1e-6 relative for x in [-20, -5], up to ~1e-5 further down) and tanh_approx (~2e-5). Tolerances:
 // tuner/tolerance.cpp; the survey's measurements: README.
 inline constexpr const char* mish_form_name(int form) {

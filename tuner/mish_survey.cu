@@ -121,7 +121,7 @@ struct FormEntry {
 };
 
 const FormEntry kForms[] = {
-    {"precise", "cudnn.eager, mish.naive, mish.fused2, mish.float4 form:0, fused.naive",
+    {"precise", "cudnn.eager, mish.naive, mish.fused2, fused.naive, form:0 of mish.float4 and fused.*",
      launch_survey<CM_MISH_PRECISE, false>, launch_survey<CM_MISH_PRECISE, true>},
     {"oneexp", "mish.fastmath form:1, mish.float4 form:1, fused.* form:1", launch_survey<CM_MISH_ONEEXP, false>,
      launch_survey<CM_MISH_ONEEXP, true>},
@@ -131,7 +131,7 @@ const FormEntry kForms[] = {
      launch_survey<CM_MISH_TANH_APPROX, false>, launch_survey<CM_MISH_TANH_APPROX, true>},
     {"fast_ftz", "fused.tiled_fp32, fused.igemm_*, fused.wgmma_* form:2", launch_survey<kFastFtz, false>,
      launch_survey<kFastFtz, true>},
-    {"fast_accurate", "every variant's form:4", launch_survey<CM_MISH_FAST_ACCURATE, false>,
+    {"fast_accurate", "form:4 of mish.fastmath, mish.float4 and fused.*", launch_survey<CM_MISH_FAST_ACCURATE, false>,
      launch_survey<CM_MISH_FAST_ACCURATE, true>},
 };
 

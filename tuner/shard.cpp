@@ -36,7 +36,7 @@ bool is_baseline_record(const Record& r, const json& meta) {
 
 std::string record_key(const Record& r) {
   const json round = r.details.is_object() ? r.details.value("round", json(0)) : json(0);
-  // Rounds come from --repeat (1..1000); anything else is not a round of this tool's and counts as round 0.
+  // Rounds are 0..999 (--repeat takes 1..1000); anything else is not a round of this tool's and counts as round 0.
   const bool ok = round.is_number_integer() && round.get<int64_t>() >= 0 && round.get<int64_t>() < 1000;
   return job_key(r.name(), ok ? int(round.get<int64_t>()) : 0);
 }

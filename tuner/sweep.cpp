@@ -48,7 +48,14 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
                        name + "'");
   for (const Variant* v : selected) {
     std::vector<Config> configs;
-    const ParamSpace space = o.pin.empty() ? v->space() : v->space().pinned(o.pin);
+    ParamSpace space = v->space();
+    if (!o.pin.empty()) {
+      try {
+        space = space.pinned(o.pin);
+      } catch (const UsageError& e) {
+        throw UsageError("--pin for " + v->id() + ": " + e.what() + " (choose the variants with -v)");
+      }
+    }
     if (!o.pin.empty() && space.enumerate().empty())
       throw UsageError("--pin " + config_string(o.pin) + ": no valid configuration of " + v->id() + " has it");
     if (o.config) {

@@ -146,8 +146,8 @@ class FusedTiledFp32 : public Variant {
       return t >= 64 && t <= 1024 && t % 32 == 0;
     });
     space_.require("rk*rw*rh accumulators per thread: 64 with 256 threads (2 CTAs of 8 warps per SM at <= 128 "
-                   "registers) or with 128 threads (4 CTAs of 4 warps), or 128 as 8x4x4 with 128 threads (2 CTAs of "
-                   "4 warps at <= 255 registers)",
+                   "registers) or with 128 threads (up to 4 CTAs of 4 warps, as shared memory allows), or 128 as "
+                   "8x4x4 with 128 threads (2 CTAs of 4 warps at <= 255 registers)",
                    [](const Config& c) {
                      const int64_t acc = c.at("rk") * c.at("rw") * c.at("rh");
                      return (acc == 64 && (threads(c) == 256 || threads(c) == 128)) ||

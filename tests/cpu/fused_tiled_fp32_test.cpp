@@ -168,6 +168,7 @@ TEST(FusedTiledFp32, RepresentativeConfigurationsCompileForSm90) {
                      {"stages", 1}, {"pipe", 0}})},
       {"seed", changed(def, {{"rh", 4}, {"pipe", 2}, {"form", 3}})},  // 128 accumulators, 128 threads
       {"2,6,11,13,9,5", changed(def, {{"rh", 4}, {"tile_h", 8}, {"tile_w", 32}, {"pipe", 1}})},
+      {"4,3,20,21,16,3", changed(def, {{"tile_w", 32}, {"pipe", 2}})},  // 64 accumulators, 128 threads
   };
   const Compiler compiler(9, 0, {});
   for (const auto& [shape, c] : cases) {
@@ -185,8 +186,9 @@ TEST(FusedTiledFp32, RepresentativeConfigurationsCompileForSm90) {
 
 // ptxas's report through NVRTC (--ptxas-options=-v): the configurations most likely to be the fastest on the seed,
 // and one of each register shape, compile without spills within their register budget (<= 128 registers for 64
-// accumulators, so that two CTAs of 256 threads fit an SM). All 1200 configurations of the space were checked the
-// same way on the seed (a tool outside the tests: 20 minutes of compiling).
+// accumulators, so that two CTAs of 256 threads or four of 128 fit an SM). The 1200 configurations the space had
+// before the 128-thread shapes of 64 accumulators were checked the same way on the seed (a tool outside the tests:
+// 20 minutes of compiling); of those shapes, all nine x 3 pipes x forms 0 and 4 (112-128 registers, no spills).
 TEST(FusedTiledFp32, SeedConfigurationsCompileWithoutSpills) {
   const Config def = tiled().space().default_config();
   const Config cases[] = {
@@ -202,6 +204,8 @@ TEST(FusedTiledFp32, SeedConfigurationsCompileWithoutSpills) {
       // pointers were all live at once)
       changed(def, {{"rh", 4}, {"tile_k", 128}, {"tile_h", 8}, {"tile_w", 16}, {"c_chunk", 16}, {"stages", 1}}),
       changed(def, {{"tile_k", 128}, {"tile_w", 32}, {"c_chunk", 16}, {"stages", 1}, {"pipe", 2}}),
+      changed(def, {{"tile_w", 32}}),  // 64 accumulators, 128 threads (4 CTAs per SM where shared memory allows)
+      changed(def, {{"tile_w", 32}, {"c_chunk", 16}, {"stages", 1}, {"form", 0}}),
   };
   const char* had = std::getenv("CONVMISH_NVRTC_OPTIONS");
   const std::string saved = had ? had : "";

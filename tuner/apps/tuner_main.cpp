@@ -150,8 +150,8 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_spec, "only this configuration, e.g. 'block:128'");
   std::string pin_spec;
   app.add_option("--pin", pin_spec,
-                 "sweep only configurations with these parameter values, e.g. 'form:4' (fp32-class Mish) or "
-                 "'tw:128/groups:3'; a variant without such a parameter is swept whole")
+                 "sweep only configurations with these parameter values, e.g. '-v fused.tiled_fp32 --pin form:4' "
+                 "(fp32-class Mish); a selected variant without such a parameter is swept whole")
       ->excludes("--config");
   app.add_option("-o,--out", out, "JSON report (each record also goes to FILE.journal as it finishes)")
       ->capture_default_str();
@@ -287,6 +287,8 @@ int main(int argc, char** argv) {
     p.validate();
     if (!config_spec.empty()) o.config = parse_config(config_spec);
     if (!pin_spec.empty()) o.pin = parse_config(pin_spec);
+    if (!o.pin.empty() && (profile || !profile_best.empty()))
+      throw UsageError("--pin narrows a sweep; --profile takes --config (or each variant's default)");
     if (profile || !profile_best.empty()) {
       prof.variants = o.variants;
       prof.config = o.config;
