@@ -29,11 +29,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
+fs::path temp_root() { return fs::temp_directory_path() / ("convmish_export_test_" + std::to_string(::getpid())); }
+
 fs::path temp_dir() {
-  const fs::path d = fs::temp_directory_path() / ("convmish_export_test_" + std::to_string(::getpid()));
+  const fs::path d = temp_root();
   fs::create_directories(d);
   return d;
 }
+
+// This process's scratch folder goes when its tests are done (ctest runs each test in a process of its own).
+class RemoveTempRoot : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(temp_root(), ec);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kRemoveTempRoot =
+    ::testing::AddGlobalTestEnvironment(new RemoveTempRoot);
 
 Record ok_record(int id, const std::string& variant, const Config& c, const std::string& precision, double ms) {
   Record r;
