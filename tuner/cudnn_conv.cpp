@@ -84,6 +84,10 @@ CudnnConv::CudnnConv(cudnnHandle_t h, const Problem& p, ConvMath math,
     int found = 0;
     CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h_, x_d_, w_d_, c_d_, y_d_, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
                                                      &found, perf));
+    for (int i = 0; i < found; ++i)  // every candidate that ran, allowed under `math` or not: peers for the record
+      if (perf[i].status == CUDNN_STATUS_SUCCESS)
+        find_all_.push_back({name_of(cudnn_fwd_algo_names(), perf[i].algo, "UNKNOWN"),
+                             name_of(cudnn_math_names(), perf[i].mathType, "DEFAULT"), perf[i].time, perf[i].memory});
     bool chosen = false;
     for (int i = 0; i < found && !chosen; ++i) {
       // Results come sorted by time. With FMA math only FMA kernels are acceptable, and no FFT algorithm: their
@@ -128,6 +132,8 @@ std::string CudnnConv::math_name() const { return name_of(cudnn_math_names(), ma
 nlohmann::json CudnnConv::details() const {
   nlohmann::json j = {{"cudnn_algo", algo_name()}, {"cudnn_math", math_name()}, {"workspace_bytes", ws_bytes_}};
   if (find_ms_ >= 0) j["cudnn_find_ms"] = find_ms_;
+  for (const Candidate& c : find_all_)
+    j["cudnn_find"].push_back({{"algo", c.algo}, {"math", c.math}, {"ms", c.ms}, {"workspace_bytes", c.workspace_bytes}});
   return j;
 }
 

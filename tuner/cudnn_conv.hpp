@@ -70,6 +70,14 @@ class CudnnConv {
   cudnnMathType_t math_{};
   size_t ws_bytes_ = 0;
   float find_ms_ = -1;
+  // cudnnFind's timing of every algorithm that ran (conv alone, cuDNN's own timer), fastest first, whether or not
+  // `math` allows it: the record's peers measured in the same run.
+  struct Candidate {
+    std::string algo, math;
+    float ms;
+    size_t workspace_bytes;
+  };
+  std::vector<Candidate> find_all_;
 };
 
 }  // namespace convmish
