@@ -131,9 +131,9 @@ class FusedTiledFp32 : public Variant {
         .add("rk", {8, 16}, "output channels per thread")
         .add("rw", {4, 8}, "output columns per thread (groups of 4)")
         .add("rh", {2, 1, 4}, "output rows per thread")
-        .add("c_chunk", {8, 4, 16}, "input channels staged per step")
-        .add("stages", {2, 1, 3}, "staging buffers: 1 no pipelining, 2 double buffer (cp.async), 3 triple")
-        .add("pipe", {1, 2, 0},
+        .add("c_chunk", {16, 8, 4}, "input channels staged per step")
+        .add("stages", {1, 2, 3}, "staging buffers: 1 no pipelining, 2 double buffer (cp.async), 3 triple")
+        .add("pipe", {2, 1, 0},
              "register pipeline of the input window: 0 each channel loads its window then uses it, 1 rolling window "
              "(a row reloads with the next channel after its last tap), 2 rolling with 2 channels per loop iteration")
         .add("form", {CM_MISH_FAST_ACCURATE, CM_MISH_FAST, CM_MISH_ONEEXP, CM_MISH_PRECISE, CM_MISH_TANH_APPROX},

@@ -42,6 +42,13 @@ Config changed(Config c, std::initializer_list<std::pair<const char*, int64_t>> 
   return c;
 }
 
+// The tests' fixed reference point: the default until 2026-12-05 (8-channel chunks, 2 stages, rolling window one
+// channel a loop), so that what each case below covers does not move with the default.
+Config base() {
+  return Config{{"tile_k", 64}, {"tile_h", 4}, {"tile_w", 64}, {"rk", 8}, {"rw", 4}, {"rh", 2},
+                {"c_chunk", 8}, {"stages", 2}, {"pipe", 1}, {"form", CM_MISH_FAST_ACCURATE}};
+}
+
 std::string define(const KernelSpec& k, const std::string& name) {
   for (const auto& [n, v] : k.defines)
     if (n == name) return v;
@@ -72,8 +79,8 @@ TEST(FusedTiledFp32, SpaceHasAModestNumberOfValidConfigurationsWithTheDefaultFir
   EXPECT_GE(all.size(), 50u);
   EXPECT_EQ(all.size(), 29u * 5 * 3 * 5);
   const Config def = tiled().space().default_config();
-  EXPECT_EQ(def, (Config{{"tile_k", 64}, {"tile_h", 4}, {"tile_w", 64}, {"rk", 8}, {"rw", 4}, {"rh", 2},
-                         {"c_chunk", 8}, {"stages", 2}, {"pipe", 1}, {"form", CM_MISH_FAST_ACCURATE}}));
+  // The fastest fp32-class configuration on the H100 (12.801 ms on the seed, 2026-12-05, commit 4ab52c7).
+  EXPECT_EQ(def, changed(base(), {{"c_chunk", 16}, {"stages", 1}, {"pipe", 2}}));
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.front(), def);
 }
@@ -102,8 +109,8 @@ TEST(FusedTiledFp32, SharedMemoryOverTheDeviceBudgetIsUnsupportedWithAReason) {
   EXPECT_NE(s.reason.find("shared memory"), std::string::npos) << s.reason;
   // A large filter needs more than an H100 offers at the biggest weight tile; the reason says so, nothing crashes.
   const Problem big = parse_problem("1,64,64,64,64,11");
-  const Config c = changed(tiled().space().default_config(), {{"tile_k", 128}, {"tile_h", 8}, {"tile_w", 16},
-                                                                {"c_chunk", 16}, {"stages", 1}});
+  const Config c =
+      changed(base(), {{"tile_k", 128}, {"tile_h", 8}, {"tile_w", 16}, {"c_chunk", 16}, {"stages", 1}});
   ASSERT_FALSE(tiled().space().violation(c));
   const Support sb = tiled().supports(big, c, h100());
   EXPECT_FALSE(sb.ok);
@@ -121,7 +128,7 @@ TEST(FusedTiledFp32, PrecisionClassFollowsTheMishForm) {
 TEST(FusedTiledFp32, KernelIsSpecialisedForTheFilterStrideAndMishCount) {
   Problem p = parse_problem("3,5,16,19,7,5,3,2,1");
   p.mish_count = 3;
-  const auto ks = tiled().kernels(p, tiled().space().default_config());
+  const auto ks = tiled().kernels(p, base());
   ASSERT_EQ(ks.size(), 1u);
   EXPECT_EQ(define(ks[0], "FILTER_R"), "5");
   EXPECT_EQ(define(ks[0], "FILTER_S"), "3");
@@ -129,12 +136,12 @@ TEST(FusedTiledFp32, KernelIsSpecialisedForTheFilterStrideAndMishCount) {
   EXPECT_EQ(define(ks[0], "MISH_FORM"), std::to_string(CM_MISH_FAST_ACCURATE));
   EXPECT_EQ(define(ks[0], "MISH_COUNT"), "3");
   EXPECT_EQ(define(ks[0], "PIPE"), "1");
-  const auto old = tiled().kernels(p, changed(tiled().space().default_config(), {{"pipe", 0}}));
+  const auto old = tiled().kernels(p, changed(base(), {{"pipe", 0}}));
   EXPECT_EQ(define(old[0], "PIPE"), "0");  // the window loaded whole per channel, as before the rolling window
 }
 
 TEST(FusedTiledFp32, AccumulatorsAndThreadsComeInTheTwoOccupancyShapes) {
-  const Config def = tiled().space().default_config();
+  const Config def = base();
   // 128 accumulators (8x4x4) with 128 threads: two CTAs of 4 warps per SM.
   const Config big = changed(def, {{"rh", 4}});
   EXPECT_FALSE(tiled().space().violation(big));
@@ -152,8 +159,9 @@ TEST(FusedTiledFp32, AccumulatorsAndThreadsComeInTheTwoOccupancyShapes) {
 }
 
 TEST(FusedTiledFp32, RepresentativeConfigurationsCompileForSm90) {
-  const Config def = tiled().space().default_config();
+  const Config def = base();
   const std::pair<const char*, Config> cases[] = {
+      {"seed", tiled().space().default_config()},
       {"seed", def},
       {"seed", changed(def, {{"tile_k", 128}, {"tile_h", 8}, {"tile_w", 16}, {"rk", 16}, {"rh", 1}, {"c_chunk", 4},
                              {"form", 2}, {"pipe", 2}})},
@@ -190,8 +198,9 @@ TEST(FusedTiledFp32, RepresentativeConfigurationsCompileForSm90) {
 // before the 128-thread shapes of 64 accumulators were checked the same way on the seed (a tool outside the tests:
 // 20 minutes of compiling); of those shapes, all nine x 3 pipes x forms 0 and 4 (112-128 registers, no spills).
 TEST(FusedTiledFp32, SeedConfigurationsCompileWithoutSpills) {
-  const Config def = tiled().space().default_config();
+  const Config def = base();
   const Config cases[] = {
+      tiled().space().default_config(),
       def,
       changed(def, {{"stages", 1}, {"form", 2}}),
       changed(def, {{"pipe", 2}, {"form", 2}}),
