@@ -185,8 +185,9 @@ __device__ __forceinline__ void load_input_scalar(float* s_in, const ConvMishArg
 // Input, fast path for a full chunk with W % 4 == 0, wb % 4 == 0 and x 16-byte aligned: 16-byte pieces of the
 // staged rows, each wholly inside or wholly outside the image (zero-filled); reads up to 4*kIwV - kIw columns past
 // the halo. Thread t copies piece t % kIwV of rows t / kIwV + j*kRowStep: no per-element division by the row
-// length and no branches (a row index past the last is clamped to it, so that thread repeats a copy that another
-// thread makes of the same bytes to the same place). Offsets from xn in 32 bits: inside a full chunk they are below
+// length. Every piece has exactly one writer (compute-sanitizer racecheck reports two threads writing the same bytes,
+// even the same values, as a hazard): the threads past the last whole row of pieces (t >= kRowStep*kIwV) copy
+// nothing, and the last pass stops at the last row. Offsets from xn in 32 bits: inside a full chunk they are below
 // C*H*W <= 2^31 (x has at most 2^31-1 elements).
 __device__ __forceinline__ void load_input_vec(float* s_in, const ConvMishArgs& a, const float* xn, int c0, int hb,
                                                int wb, int tid) {
@@ -195,13 +196,15 @@ __device__ __forceinline__ void load_input_vec(float* s_in, const ConvMishArgs& 
   static_assert(kRowStep >= 1, "a CTA must cover one staged row");
   const unsigned hw = unsigned(a.H) * unsigned(a.W);
   const int row0 = tid / kIwV, iv = tid - row0 * kIwV;
+  const bool copies = kThreads % kIwV == 0 || row0 < kRowStep;
   const bool w_ok = unsigned(wb + 4 * iv) < unsigned(a.W);
   // Wraps (modulo 2^32) for hb, wb < 0; only used where ok, and then the sum is the element's true offset.
   const unsigned base = unsigned(c0) * hw + unsigned(hb) * unsigned(a.W) + unsigned(wb + 4 * iv);
   float* dst = s_in + 4 * iv;
 #pragma unroll
   for (int j = 0; j < (kRowsAll + kRowStep - 1) / kRowStep; ++j) {
-    const int row = min(row0 + j * kRowStep, kRowsAll - 1);
+    const int row = row0 + j * kRowStep;
+    if (!copies || ((j + 1) * kRowStep > kRowsAll && row >= kRowsAll)) continue;  // row: tested in the last pass only
     const int c = row / kIh, ih = row - c * kIh;
     const bool ok = w_ok && unsigned(hb + ih) < unsigned(a.H);
     const unsigned off = ok ? base + unsigned(c) * hw + unsigned(ih) * unsigned(a.W) : 0u;

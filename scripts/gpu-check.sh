@@ -4,7 +4,9 @@
 #   scripts/gpu-check.sh OUTDIR [tuner arguments for the seed run, default: -s random -b 24]
 # Environment: ANCHORS=path/to/pytorch_anchors.py (skipped when absent), BUILD_DIR (default build-gpu),
 #              SEED_VARIANTS (default '*'), SKIP_TESTS=1, SKIP_SMALL=1, SKIP_ANCHORS=1, SKIP_SURVEY=1,
-#              SANITIZE='glob' (compute-sanitizer memcheck + racecheck on `small` for those variants),
+#              SANITIZE='glob' (compute-sanitizer memcheck + racecheck for those variants on `small`, whose
+#              W=37 takes the 4-byte staging paths, and on 2,16,36,36,32,3, whose W=36 takes the 16-byte ones;
+#              SANITIZE_SHAPES to change the shapes),
 #              BENCH=1 (Google Benchmark front end on the seed sweep's best configurations, 3 repetitions),
 #              EXPORT=1 (scripts/check-export.sh on seed.json: the best fp32 and tf32 configurations as PyTorch
 #              modules, checked against the original Model and timed against eager and torch.compile),
@@ -46,12 +48,15 @@ fi
 
 export CONVMISH_CACHE_DIR="$PWD/$BUILD_DIR/rtc-cache"
 if [ -n "${SANITIZE:-}" ]; then
-  for tool in memcheck racecheck; do
-    step "compute-sanitizer $tool on small: $SANITIZE"
-    compute-sanitizer --tool $tool --error-exitcode 9 "$BUILD_DIR/tuner" -p small -v "$SANITIZE" --no-baseline \
-      --no-isolation -s random -b 2 --min-time 0 --max-time 0.001 --warmup-ms 0 -o "$OUTDIR/sanitize-$tool.json" \
-      > "$OUTDIR/sanitize-$tool.log" 2>&1 || status=1
-    grep -E "ERROR SUMMARY|Error|ok |incorrect" "$OUTDIR/sanitize-$tool.log" | tail -8
+  for shape in ${SANITIZE_SHAPES:-small 2,16,36,36,32,3}; do
+    for tool in memcheck racecheck; do
+      step "compute-sanitizer $tool on $shape: $SANITIZE"
+      out="$OUTDIR/sanitize-$tool-${shape//,/_}"
+      compute-sanitizer --tool $tool --error-exitcode 9 "$BUILD_DIR/tuner" -p "$shape" -v "$SANITIZE" --no-baseline \
+        --no-isolation -s random -b 2 --min-time 0 --max-time 0.001 --warmup-ms 0 -o "$out.json" > "$out.log" 2>&1 ||
+        status=1
+      grep -E "ERROR SUMMARY|RACECHECK SUMMARY|Error|ok |incorrect" "$out.log" | tail -8
+    done
   done
 fi
 [ "${SKIP_SMALL:-0}" = 1 ] || {
