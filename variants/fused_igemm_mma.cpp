@@ -57,18 +57,21 @@ template <bool kThreeX>
 class FusedIgemm : public Variant {
  public:
   FusedIgemm() {
-    space_.add("th", {4, 8, 16, 32}, "output rows per tile")
-        .add("tw", {64, 32, 16}, "output columns per tile (multiple of 16)")
-        .add("bn", kThreeX ? std::vector<int64_t>{32, 64, 128} : std::vector<int64_t>{64, 32, 128},
-             "output channels per CTA (their weights stay in shared memory)")
-        .add("ck", {8, 16}, "input channels per pipeline stage")
+    // The first values make the default: for 3xTF32 the fastest fp32-class configuration measured on the H100
+    // (13.366 ms on the seed, 254 registers and no spills, 2026-12-05, commit 978af85); the TF32 one's as before.
+    using V = std::vector<int64_t>;
+    auto pick = [](V tf32, V threex) { return kThreeX ? threex : tf32; };
+    space_.add("th", pick({4, 8, 16, 32}, {16, 4, 8, 32}), "output rows per tile")
+        .add("tw", pick({64, 32, 16}, {16, 64, 32}), "output columns per tile (multiple of 16)")
+        .add("bn", pick({64, 32, 128}, {32, 64, 128}), "output channels per CTA (their weights stay in shared memory)")
+        .add("ck", pick({8, 16}, {16, 8}), "input channels per pipeline stage")
         .add("wm", {4, 8, 2}, "warps along the pixels")
         .add("wn", {1, 2}, "warps along the output channels")
-        .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
-        .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
+        .add("stages", pick({3, 2, 4}, {2, 3, 4}), "cp.async pipeline depth (input patches in flight)")
+        .add("unroll", pick({1, 0}, {0, 1}), "1: unroll the R*S taps (fewer index operations, more registers)")
         .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)");
     if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it (cvt.rna)");
-    space_.add("form", kThreeX ? std::vector<int64_t>{4, 1, 0, 2} : std::vector<int64_t>{2, 3, 1, 4},
+    space_.add("form", pick({2, 3, 1, 4}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("th*tw divisible by 16*wm",
                    [](const Config& c) { return c.at("th") * c.at("tw") % (16 * c.at("wm")) == 0; })
