@@ -68,4 +68,13 @@ const std::string& embedded_kernel(const std::string& name) {
   throw std::out_of_range("no embedded kernel file named " + name);
 }
 
+nlohmann::json ceiling_json(const Ceiling& c, int sm_count, int clock_mhz, double tflops) {
+  const double peak = c.flops_per_clk_per_sm * sm_count * clock_mhz * 1e6 / 1e12;
+  return {{"name", c.name},
+          {"flops_per_clk_per_sm", c.flops_per_clk_per_sm},
+          {"clock_mhz", clock_mhz},
+          {"tflops", peak},
+          {"pct", peak > 0 ? 100.0 * tflops / peak : 0.0}};
+}
+
 }  // namespace convmish

@@ -3,6 +3,7 @@
 // times, validates or prints (the engine does).
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,6 +82,23 @@ struct LoadedKernel {
   int max_threads = 0;
 };
 
+// The arithmetic ceiling a configuration works against: what it is, and the flops one SM does per clock on it. A
+// timed record gets details.ceiling: {name, flops_per_clk_per_sm, clock_mhz (the SM clock read at the end of its
+// timing), tflops (the ceiling at that clock on all SMs), pct (the record's TFLOP/s as a percentage of it)}.
+struct Ceiling {
+  std::string name;
+  double flops_per_clk_per_sm;
+};
+// fp32 FFMA on sm_80/sm_90: 128 lanes an SM, 2 flops each (66.9 TFLOP/s on an H100 SXM at 1980 MHz).
+inline constexpr double kFfmaFlopsPerClkPerSm = 256.0;
+// mma.sync m16n8k8 TF32 as measured on the H100 (325 TFLOP/s at 1980 MHz on 132 SMs, registers only, 2026-11-25).
+inline constexpr double kMmaSyncTf32FlopsPerClkPerSm = 325e12 / (132 * 1980e6);
+// Hopper's dense TF32 tensor-core rate through wgmma (494.7 TFLOP/s on 132 SMs at 1830 MHz, NVIDIA's datasheet).
+inline constexpr double kWgmmaTf32FlopsPerClkPerSm = 2048.0;
+
+// details.ceiling of a record that ran at `tflops` with the SM clock at `clock_mhz` on `sm_count` SMs.
+nlohmann::json ceiling_json(const Ceiling& c, int sm_count, int clock_mhz, double tflops);
+
 class Variant {
  public:
   virtual ~Variant() = default;
@@ -91,6 +109,7 @@ class Variant {
   virtual const ParamSpace& space() const = 0;
   virtual Support supports(const Problem&, const Config&, const DeviceInfo&) const { return Support::yes(); }
   virtual std::vector<KernelSpec> kernels(const Problem&, const Config&) const { return {}; }
+  virtual std::optional<Ceiling> ceiling(const Config&) const { return std::nullopt; }  // none: not recorded
   // `kernels` are the compiled kernels(), in the same order.
   virtual std::unique_ptr<Instance> instantiate(const Problem&, const Config&, std::vector<LoadedKernel> kernels,
                                                 const LaunchEnv& env) const = 0;

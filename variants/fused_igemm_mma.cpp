@@ -98,6 +98,10 @@ class FusedIgemm : public Variant {
                    : "implicit GEMM on mma.sync TF32, resident weights, persistent CTAs, cp.async input pipeline, "
                      "bias + Mish epilogue";
   }
+  std::optional<Ceiling> ceiling(const Config&) const override {  // 3xTF32: three MMAs for each multiply-add
+    return kThreeX ? Ceiling{"mma.sync 3xTF32", kMmaSyncTf32FlopsPerClkPerSm / 3}
+                   : Ceiling{"mma.sync TF32", kMmaSyncTf32FlopsPerClkPerSm};
+  }
   std::string precision(const Config& c) const override {
     if (!kThreeX) return "tf32";
     return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";

@@ -31,6 +31,7 @@ class FusedNaive : public Variant {
   std::string description() const override {
     return "direct convolution, one thread per output, bias + Mish (precise) in registers";
   }
+  std::optional<Ceiling> ceiling(const Config&) const override { return Ceiling{"fp32 FFMA", kFfmaFlopsPerClkPerSm}; }
   std::string precision(const Config&) const override { return "fp32"; }
   const ParamSpace& space() const override { return space_; }
   Support supports(const Problem& p, const Config& c, const DeviceInfo&) const override {

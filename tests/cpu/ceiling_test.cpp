@@ -1,0 +1,57 @@
+// The arithmetic ceilings that timed records are measured against (details.ceiling): the fp32 FFMA peak of an
+// H100 SXM, the mma.sync TF32 rate measured on it, 3xTF32 at a third of that, and which variants declare which.
+#include <gtest/gtest.h>
+
+#include "tuner/variant.hpp"
+
+using namespace convmish;
+
+namespace {
+const Variant& variant(const char* id) {
+  const Variant* v = Registry::instance().find(id);
+  EXPECT_NE(v, nullptr) << id;
+  return *v;
+}
+std::optional<Ceiling> default_ceiling(const char* id) {
+  const Variant& v = variant(id);
+  return v.ceiling(v.space().default_config());
+}
+}  // namespace
+
+TEST(Ceiling, FfmaPeakOfAnH100At1980MHzIs66Point9TflopsAndPctIsTheRecordsShare) {
+  const nlohmann::json j = ceiling_json(Ceiling{"fp32 FFMA", kFfmaFlopsPerClkPerSm}, 132, 1980, 47.47);
+  EXPECT_EQ(j.at("name"), "fp32 FFMA");
+  EXPECT_EQ(j.at("clock_mhz"), 1980);
+  EXPECT_NEAR(j.at("tflops").get<double>(), 66.90, 0.01);
+  EXPECT_NEAR(j.at("pct").get<double>(), 100.0 * 47.47 / 66.90, 0.01);
+  // A slower clock lowers the ceiling in proportion.
+  EXPECT_NEAR(ceiling_json(Ceiling{"x", kFfmaFlopsPerClkPerSm}, 132, 990, 1.0).at("tflops").get<double>(), 33.45,
+              0.01);
+  EXPECT_EQ(ceiling_json(Ceiling{"x", 1.0}, 0, 1980, 1.0).at("pct").get<double>(), 0.0);  // no SMs: no division
+}
+
+TEST(Ceiling, TensorCoreRatesMatchTheFiguresTheyComeFrom) {
+  EXPECT_NEAR(ceiling_json(Ceiling{"t", kMmaSyncTf32FlopsPerClkPerSm}, 132, 1980, 1).at("tflops").get<double>(), 325.0,
+              0.01);
+  EXPECT_NEAR(ceiling_json(Ceiling{"t", kWgmmaTf32FlopsPerClkPerSm}, 132, 1830, 1).at("tflops").get<double>(), 494.7,
+              0.1);
+}
+
+TEST(Ceiling, VariantsDeclareTheUnitTheirKernelsRunOn) {
+  for (const char* id : {"fused.tiled_fp32", "fused.naive"}) {
+    const auto c = default_ceiling(id);
+    ASSERT_TRUE(c) << id;
+    EXPECT_EQ(c->name, "fp32 FFMA");
+    EXPECT_EQ(c->flops_per_clk_per_sm, kFfmaFlopsPerClkPerSm);
+  }
+  const auto tf32 = default_ceiling("fused.igemm_tf32");
+  const auto threex = default_ceiling("fused.igemm_3xtf32");
+  ASSERT_TRUE(tf32 && threex);
+  EXPECT_DOUBLE_EQ(threex->flops_per_clk_per_sm * 3, tf32->flops_per_clk_per_sm);
+  const auto wg = default_ceiling("fused.wgmma_tf32");
+  ASSERT_TRUE(wg);
+  EXPECT_EQ(wg->flops_per_clk_per_sm, kWgmmaTf32FlopsPerClkPerSm);
+  // cuDNN and the elementwise Mish variants run several kernels on different units: no single ceiling.
+  EXPECT_FALSE(default_ceiling("cudnn.eager"));
+  EXPECT_FALSE(default_ceiling("mish.float4"));
+}
