@@ -69,7 +69,7 @@ JobResult JobRunner::run(size_t index, const Job& job, const Ahead& ahead) {
         rec.status = Status::kOk;
         rec.tflops = p_.flops() / (rec.timing->median_ms * 1e-3) / 1e12;
         rec.gbps = p_.min_bytes() / (rec.timing->median_ms * 1e-3) / 1e9;
-        if (const auto c = job.variant->ceiling(job.config); c && rec.timing->sm_clock_end_mhz)
+        if (const auto c = job.variant->ceiling(job.config, dev_); c && rec.timing->sm_clock_end_mhz)
           rec.details["ceiling"] = ceiling_json(*c, dev_.sm_count, *rec.timing->sm_clock_end_mhz, rec.tflops);
         if (!inst->parts().empty()) rec.details["parts"] = session_.time_parts(*inst, b);
       }

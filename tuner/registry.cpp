@@ -5,6 +5,7 @@
 
 #include "tuner/check.hpp"
 #include "tuner/embedded.hpp"
+#include "tuner/device.hpp"
 #include "tuner/variant.hpp"
 
 namespace convmish {
@@ -66,6 +67,10 @@ const std::string& embedded_kernel(const std::string& name) {
   for (const auto& f : added_kernel_files())
     if (f.name == name) return f.text;
   throw std::out_of_range("no embedded kernel file named " + name);
+}
+
+double ffma_flops_per_clk_per_sm(const DeviceInfo& d) {
+  return d.cc_major == 8 && d.cc_minor == 0 ? kFfmaFlopsPerClkPerSm / 2 : kFfmaFlopsPerClkPerSm;
 }
 
 nlohmann::json ceiling_json(const Ceiling& c, int sm_count, int clock_mhz, double tflops) {

@@ -89,11 +89,15 @@ struct Ceiling {
   std::string name;
   double flops_per_clk_per_sm;
 };
-// fp32 FFMA on sm_80/sm_90: 128 lanes an SM, 2 flops each (66.9 TFLOP/s on an H100 SXM at 1980 MHz).
+// fp32 FFMA: 128 lanes an SM, 2 flops each, on sm_86 and later (66.9 TFLOP/s on an H100 SXM at 1980 MHz); sm_80
+// has 64 lanes.
 inline constexpr double kFfmaFlopsPerClkPerSm = 256.0;
-// mma.sync m16n8k8 TF32 as measured on the H100 (325 TFLOP/s at 1980 MHz on 132 SMs, registers only, 2026-11-25).
+double ffma_flops_per_clk_per_sm(const DeviceInfo& d);
+// mma.sync m16n8k8 TF32 as measured on the H100 (325 TFLOP/s at 1980 MHz on 132 SMs, registers only, 2026-11-25);
+// known for sm_90 only.
 inline constexpr double kMmaSyncTf32FlopsPerClkPerSm = 325e12 / (132 * 1980e6);
-// Hopper's dense TF32 tensor-core rate through wgmma (494.7 TFLOP/s on 132 SMs at 1830 MHz, NVIDIA's datasheet).
+// Hopper's dense TF32 tensor-core rate through wgmma: NVIDIA's datasheet figure of 494.7 TFLOP/s is 2048 flops a
+// clock on 132 SMs at 1830 MHz.
 inline constexpr double kWgmmaTf32FlopsPerClkPerSm = 2048.0;
 
 // details.ceiling of a record that ran at `tflops` with the SM clock at `clock_mhz` on `sm_count` SMs.
@@ -109,7 +113,7 @@ class Variant {
   virtual const ParamSpace& space() const = 0;
   virtual Support supports(const Problem&, const Config&, const DeviceInfo&) const { return Support::yes(); }
   virtual std::vector<KernelSpec> kernels(const Problem&, const Config&) const { return {}; }
-  virtual std::optional<Ceiling> ceiling(const Config&) const { return std::nullopt; }  // none: not recorded
+  virtual std::optional<Ceiling> ceiling(const Config&, const DeviceInfo&) const { return std::nullopt; }  // none
   // `kernels` are the compiled kernels(), in the same order.
   virtual std::unique_ptr<Instance> instantiate(const Problem&, const Config&, std::vector<LoadedKernel> kernels,
                                                 const LaunchEnv& env) const = 0;

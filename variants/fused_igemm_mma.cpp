@@ -98,8 +98,9 @@ class FusedIgemm : public Variant {
                    : "implicit GEMM on mma.sync TF32, resident weights, persistent CTAs, cp.async input pipeline, "
                      "bias + Mish epilogue";
   }
-  std::optional<Ceiling> ceiling(const Config&) const override {  // 3xTF32: three MMAs for each multiply-add
-    return kThreeX ? Ceiling{"mma.sync 3xTF32", kMmaSyncTf32FlopsPerClkPerSm / 3}
+  std::optional<Ceiling> ceiling(const Config&, const DeviceInfo& d) const override {
+    if (d.cc_major != 9) return std::nullopt;  // the mma.sync rate was measured on an H100 only
+    return kThreeX ? Ceiling{"mma.sync 3xTF32", kMmaSyncTf32FlopsPerClkPerSm / 3}  // three MMAs a multiply-add
                    : Ceiling{"mma.sync TF32", kMmaSyncTf32FlopsPerClkPerSm};
   }
   std::string precision(const Config& c) const override {

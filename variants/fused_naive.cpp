@@ -31,7 +31,9 @@ class FusedNaive : public Variant {
   std::string description() const override {
     return "direct convolution, one thread per output, bias + Mish (precise) in registers";
   }
-  std::optional<Ceiling> ceiling(const Config&) const override { return Ceiling{"fp32 FFMA", kFfmaFlopsPerClkPerSm}; }
+  std::optional<Ceiling> ceiling(const Config&, const DeviceInfo& d) const override {
+    return Ceiling{"fp32 FFMA", ffma_flops_per_clk_per_sm(d)};
+  }
   std::string precision(const Config&) const override { return "fp32"; }
   const ParamSpace& space() const override { return space_; }
   Support supports(const Problem& p, const Config& c, const DeviceInfo&) const override {

@@ -163,7 +163,9 @@ class FusedTiledFp32 : public Variant {
     return "smem-tiled direct conv, fp32 FFMA register blocking, cp.async staging, rolling register window, bias + "
            "Mish in registers";
   }
-  std::optional<Ceiling> ceiling(const Config&) const override { return Ceiling{"fp32 FFMA", kFfmaFlopsPerClkPerSm}; }
+  std::optional<Ceiling> ceiling(const Config&, const DeviceInfo& d) const override {
+    return Ceiling{"fp32 FFMA", ffma_flops_per_clk_per_sm(d)};
+  }
   std::string precision(const Config& c) const override {
     return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";
   }

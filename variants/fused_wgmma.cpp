@@ -76,7 +76,7 @@ class FusedWgmmaTf32 : public Variant {
     return "implicit GEMM on Hopper wgmma TF32 (sm_90a), resident weights, channels-inner input patches transposed "
            "in registers, persistent CTAs, several warpgroups on their own tiles, bias + Mish epilogue";
   }
-  std::optional<Ceiling> ceiling(const Config&) const override {
+  std::optional<Ceiling> ceiling(const Config&, const DeviceInfo&) const override {
     return Ceiling{"wgmma TF32 (dense)", kWgmmaTf32FlopsPerClkPerSm};
   }
   std::string precision(const Config&) const override { return "tf32"; }

@@ -2,6 +2,7 @@
 // H100 SXM, the mma.sync TF32 rate measured on it, 3xTF32 at a third of that, and which variants declare which.
 #include <gtest/gtest.h>
 
+#include "tuner/device.hpp"
 #include "tuner/variant.hpp"
 
 using namespace convmish;
@@ -12,9 +13,14 @@ const Variant& variant(const char* id) {
   EXPECT_NE(v, nullptr) << id;
   return *v;
 }
-std::optional<Ceiling> default_ceiling(const char* id) {
+DeviceInfo gpu(int major, int minor) {
+  DeviceInfo d;
+  d.cc_major = major, d.cc_minor = minor, d.sm_count = 132;
+  return d;
+}
+std::optional<Ceiling> default_ceiling(const char* id, const DeviceInfo& d = gpu(9, 0)) {
   const Variant& v = variant(id);
-  return v.ceiling(v.space().default_config());
+  return v.ceiling(v.space().default_config(), d);
 }
 }  // namespace
 
@@ -51,6 +57,10 @@ TEST(Ceiling, VariantsDeclareTheUnitTheirKernelsRunOn) {
   const auto wg = default_ceiling("fused.wgmma_tf32");
   ASSERT_TRUE(wg);
   EXPECT_EQ(wg->flops_per_clk_per_sm, kWgmmaTf32FlopsPerClkPerSm);
+  // Other GPUs: an A100 (sm_80) has half the FFMA lanes an SM; the mma.sync rate is known for sm_90 only.
+  EXPECT_EQ(default_ceiling("fused.tiled_fp32", gpu(8, 0))->flops_per_clk_per_sm, kFfmaFlopsPerClkPerSm / 2);
+  EXPECT_EQ(default_ceiling("fused.tiled_fp32", gpu(8, 9))->flops_per_clk_per_sm, kFfmaFlopsPerClkPerSm);
+  EXPECT_FALSE(default_ceiling("fused.igemm_tf32", gpu(8, 0)));
   // cuDNN and the elementwise Mish variants run several kernels on different units: no single ceiling.
   EXPECT_FALSE(default_ceiling("cudnn.eager"));
   EXPECT_FALSE(default_ceiling("mish.float4"));
