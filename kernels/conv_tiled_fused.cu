@@ -187,8 +187,9 @@ __device__ __forceinline__ void load_input_scalar(float* s_in, const ConvMishArg
 // the halo. Thread t copies piece t % kIwV of rows t / kIwV + j*kRowStep: no per-element division by the row
 // length. Every piece has exactly one writer (compute-sanitizer racecheck reports two threads writing the same bytes,
 // even the same values, as a hazard): the threads past the last whole row of pieces (t >= kRowStep*kIwV) copy
-// nothing, and the last pass stops at the last row. Offsets from xn in 32 bits: inside a full chunk they are below
-// C*H*W <= 2^31 (x has at most 2^31-1 elements).
+// nothing, and the last pass stops at the last row. Those copies are predicated off rather than branched around: a
+// branch here made ptxas reorder the FFMA loop and cost 5 % (H100, 2026-12-05). Offsets from xn in 32 bits: inside
+// a full chunk they are below C*H*W <= 2^31 (x has at most 2^31-1 elements).
 __device__ __forceinline__ void load_input_vec(float* s_in, const ConvMishArgs& a, const float* xn, int c0, int hb,
                                                int wb, int tid) {
   constexpr int kRowStep = kThreads / kIwV;  // rows covered by one pass of the CTA
