@@ -70,7 +70,8 @@ const std::string& embedded_kernel(const std::string& name) {
 }
 
 double ffma_flops_per_clk_per_sm(const DeviceInfo& d) {
-  return d.cc_major == 8 && d.cc_minor == 0 ? kFfmaFlopsPerClkPerSm / 2 : kFfmaFlopsPerClkPerSm;
+  const bool full = d.cc_major > 8 || (d.cc_major == 8 && d.cc_minor >= 6);  // sm_70, sm_75, sm_80: 64 lanes
+  return full ? kFfmaFlopsPerClkPerSm : kFfmaFlopsPerClkPerSm / 2;
 }
 
 nlohmann::json ceiling_json(const Ceiling& c, int sm_count, int clock_mhz, double tflops) {

@@ -123,12 +123,19 @@ std::map<std::string, Record> resumable_records(const std::filesystem::path& out
   return prev;
 }
 
-json run_metadata() {
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
+namespace {
+std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   char ts[32];
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return ts;
+}
+}  // namespace
+
+json run_metadata() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const std::string ts = utc_now();
   int nvrtc_major = 0, nvrtc_minor = 0;
   nvrtcVersion(&nvrtc_major, &nvrtc_minor);
   return {{"suite", "convmish"},
@@ -441,6 +448,8 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
   }
   if (o.devices) writer.set_meta("devices", devices_meta(true));
   writer.set_meta("finished", true);
+  writer.set_meta("finished_utc", utc_now());
+  writer.set_meta("sweep_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
   writer.set_meta("not_tried_time_budget", skipped_for_time);
   return writer.records();
 }

@@ -89,15 +89,16 @@ struct Ceiling {
   std::string name;
   double flops_per_clk_per_sm;
 };
-// fp32 FFMA: 128 lanes an SM, 2 flops each, on sm_86 and later (66.9 TFLOP/s on an H100 SXM at 1980 MHz); sm_80
-// has 64 lanes.
+// fp32 FFMA: 128 lanes an SM, 2 flops each, on sm_86 and later (66.9 TFLOP/s on an H100 SXM at 1980 MHz); sm_70,
+// sm_75 and sm_80 have 64 lanes (ffma_flops_per_clk_per_sm).
 inline constexpr double kFfmaFlopsPerClkPerSm = 256.0;
 double ffma_flops_per_clk_per_sm(const DeviceInfo& d);
 // mma.sync m16n8k8 TF32 as measured on the H100 (325 TFLOP/s at 1980 MHz on 132 SMs, registers only, 2026-11-25);
 // known for sm_90 only.
 inline constexpr double kMmaSyncTf32FlopsPerClkPerSm = 325e12 / (132 * 1980e6);
 // Hopper's dense TF32 tensor-core rate through wgmma: NVIDIA's datasheet figure of 494.7 TFLOP/s is 2048 flops a
-// clock on 132 SMs at 1830 MHz.
+// clock on 132 SMs at 1830 MHz. Taken at the measured clock like every ceiling (535 TFLOP/s at 1980 MHz), so a
+// record's pct is lower than its share of 494.7.
 inline constexpr double kWgmmaTf32FlopsPerClkPerSm = 2048.0;
 
 // details.ceiling of a record that ran at `tflops` with the SM clock at `clock_mhz` on `sm_count` SMs.

@@ -4,15 +4,14 @@
 // the registry-wide tests/gpu/variants_gpu_test.cpp.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <initializer_list>
-#include <regex>
 #include <string>
 #include <utility>
 
 #include "mish.cuh"
 #include "tuner/device.hpp"
 #include "tuner/rtc.hpp"
+#include "ptxas_log.hpp"
 #include "tuner/variant.hpp"
 
 using namespace convmish;
@@ -53,21 +52,6 @@ std::string define(const KernelSpec& k, const std::string& name) {
   for (const auto& [n, v] : k.defines)
     if (n == name) return v;
   return "<absent>";
-}
-
-// ptxas's "N bytes spill stores, M bytes spill loads" from an NVRTC log compiled with --ptxas-options=-v.
-int spill_bytes(const std::string& log) {
-  static const std::regex re("([0-9]+) bytes spill stores, ([0-9]+) bytes spill loads");
-  int total = 0;
-  for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it)
-    total += std::stoi((*it)[1]) + std::stoi((*it)[2]);
-  return total;
-}
-
-int registers(const std::string& log) {
-  static const std::regex re("Used ([0-9]+) registers");
-  std::smatch m;
-  return std::regex_search(log, m, re) ? std::stoi(m[1]) : -1;
 }
 
 }  // namespace
@@ -216,20 +200,16 @@ TEST(FusedTiledFp32, SeedConfigurationsCompileWithoutSpills) {
       changed(def, {{"tile_w", 32}}),  // 64 accumulators, 128 threads (4 CTAs per SM where shared memory allows)
       changed(def, {{"tile_w", 32}, {"c_chunk", 16}, {"stages", 1}, {"form", 0}}),
   };
-  const char* had = std::getenv("CONVMISH_NVRTC_OPTIONS");
-  const std::string saved = had ? had : "";
-  setenv("CONVMISH_NVRTC_OPTIONS", "--ptxas-options=-v", 1);
+  const testing_ptxas::VerbosePtxas verbose;
   const Compiler compiler(9, 0, {});
   const Problem seed = parse_problem("seed");
   for (const Config& c : cases) {
     ASSERT_FALSE(tiled().space().violation(c)) << config_string(c);
     CompiledKernel k;
     ASSERT_NO_THROW(k = compiler.compile(tiled().kernels(seed, c).at(0))) << config_string(c);
-    EXPECT_EQ(spill_bytes(k.log), 0) << config_string(c) << "\n" << k.log;
-    const int regs = registers(k.log);
+    EXPECT_EQ(testing_ptxas::spill_bytes(k.log), 0) << config_string(c) << "\n" << k.log;
+    const int regs = testing_ptxas::registers(k.log);
     EXPECT_GT(regs, 0) << k.log;
     EXPECT_LE(regs, c.at("rk") * c.at("rw") * c.at("rh") == 64 ? 128 : 255) << config_string(c);
   }
-  if (had) setenv("CONVMISH_NVRTC_OPTIONS", saved.c_str(), 1);
-  else unsetenv("CONVMISH_NVRTC_OPTIONS");
 }
