@@ -204,8 +204,9 @@ __device__ __forceinline__ void load_input_vec(float* s_in, const ConvMishArgs& 
   float* dst = s_in + 4 * iv;
 #pragma unroll
   for (int j = 0; j < (kRowsAll + kRowStep - 1) / kRowStep; ++j) {
-    const int row = min(row0 + j * kRowStep, kRowsAll - 1);  // addresses stay inside the stage; issued only if
-    const bool issue = copies && ((j + 1) * kRowStep <= kRowsAll || row0 + j * kRowStep < kRowsAll);  // a true row
+    // Issued only for a true row (tested in the last pass only); the clamp keeps the addresses inside the stage.
+    const int row = min(row0 + j * kRowStep, kRowsAll - 1);
+    const bool issue = copies && ((j + 1) * kRowStep <= kRowsAll || row0 + j * kRowStep < kRowsAll);
     const int c = row / kIh, ih = row - c * kIh;
     const bool ok = w_ok && unsigned(hb + ih) < unsigned(a.H);
     const unsigned off = ok ? base + unsigned(c) * hw + unsigned(ih) * unsigned(a.W) : 0u;
