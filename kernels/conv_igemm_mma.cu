@@ -53,6 +53,9 @@
 #ifndef UNROLL_TAPS
 #define UNROLL_TAPS 1
 #endif
+#ifndef STAGGER
+#define STAGGER 0  // 1: group 1 starts its MMAs half a tile after group 0, so that their epilogues alternate
+#endif
 #ifndef ROUND_A
 #define ROUND_A 1
 #endif
@@ -224,7 +227,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     if (s < total_it) load_stage(s);
     cp_async_commit();
   }
+  // STAGGER: group 0 signals named barrier 15 half-way through its first tile (or when it has no more work); group 1
+  // waits for it once, after its first loads are in flight. Identical tiles would otherwise keep the
+  // groups in step, all in their special-function-bound epilogues at the same time while the tensor cores idle.
+  const int stagger_it = STAGGER && GROUPS > 1 ? (nchunks / 2 < total_it ? nchunks / 2 : total_it) : -1;
+  if (STAGGER && GROUPS > 1 && grp == 1) asm volatile("bar.sync 15, %0;" ::"n"(2 * GTHREADS));
   for (int it = 0; it < total_it; ++it) {
+    if (STAGGER && GROUPS > 1 && grp == 0 && it == stagger_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
     cp_async_wait<STAGES - 2>();
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
     if (it + STAGES - 1 < total_it) load_stage(it + STAGES - 1);
@@ -352,5 +361,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       }
     }
   }
+  if (STAGGER && GROUPS > 1 && grp == 0 && stagger_it == total_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
   cp_async_wait<0>();
 }

@@ -69,7 +69,8 @@ class FusedIgemm : public Variant {
         .add("wn", {1, 2}, "warps along the output channels")
         .add("stages", pick({3, 2, 4}, {2, 3, 4}), "cp.async pipeline depth (input patches in flight)")
         .add("unroll", pick({1, 0}, {0, 1}), "1: unroll the R*S taps (fewer index operations, more registers)")
-        .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)");
+        .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
+        .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate");
     if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it (cvt.rna)");
     space_.add("form", pick({2, 3, 1, 4}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
@@ -125,7 +126,7 @@ class FusedIgemm : public Variant {
         {"KR", std::to_string(p.R)}, {"KS", std::to_string(p.S)}, {"STRIDE", std::to_string(p.stride)},
         {"PAD", std::to_string(p.pad)}, {"CPAD", std::to_string(t.cpad(p))}, {"VEC", p.W % 4 == 0 ? "1" : "0"},
         {"THREEX", kThreeX ? "1" : "0"}, {"MISH_COUNT", std::to_string(p.mish_count)}};
-    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups"}) {
+    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups", "stagger"}) {
       std::string up = name;
       for (char& ch : up) ch = char(std::toupper(static_cast<unsigned char>(ch)));
       defs.emplace_back(up, std::to_string(c.at(name)));
