@@ -62,11 +62,19 @@
 #ifndef THREEX
 #define THREEX 0
 #endif
+// 3xTF32: how long the tensor core sums before an IEEE add into the accumulators (its own adds round toward zero):
+// 0 each 8-channel step (three MMAs), 1 each tap (CK/8 steps), 2 each filter row (KS taps; more registers).
+#ifndef FOLD
+#define FOLD 0
+#endif
 #ifndef MISH_FORM
 #define MISH_FORM CM_MISH_FAST
 #endif
 #ifndef VEC
 #define VEC 1
+#endif
+#ifndef PAIRS
+#define PAIRS 1  // fragment rows g, g + 8 are adjacent pixels (1) or pixels 8 apart (0); see a_off below
 #endif
 // Mish applications, fixed at compile time (a.mish_count is ignored): a run-time count made the compiler emit
 // several unrolled copies of Mish for each of the 128 accumulators, ~570 KB of epilogue code per kernel.
@@ -114,6 +122,12 @@ __device__ __forceinline__ unsigned tf32_bits(float x) {
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
   return r;
 }
+// The same rounding (to nearest, ties away from zero) in two integer instructions: half a TF32 ulp added to the
+// magnitude bits, the 13 low bits cleared. cvt.rna.tf32.f32 compiles to four on sm_90 (it guards Inf and NaN; here a
+// NaN whose payload lies only in the low 13 bits reads as Inf, and its split's small part, NaN - Inf, stays NaN).
+__device__ __forceinline__ unsigned tf32_round(float x) { return (__float_as_uint(x) + 0x1000u) & 0xffffe000u; }
+// For an operand only: the add alone, since the tensor core ignores the low 13 bits (one instruction).
+__device__ __forceinline__ unsigned tf32_round_op(float x) { return __float_as_uint(x) + 0x1000u; }
 
 __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
@@ -170,44 +184,60 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     __syncthreads();  // every group reads what all threads copied; from here on each group syncs on its own
   }
 
+  // The loader's tile: decoded when its first chunk is loaded (loads are issued in iteration order, from 0).
+  int ld_ih0 = 0, ld_iw0 = 0;
+  const float* ld_xn = a.x;
+  const long long cstride = (long long)a.H * a.W;
   auto load_stage = [&](int it) {
-    const int tile = tile0 + (it / nchunks) * tile_step, chunk = it % nchunks;
+    const int chunk = it % nchunks;
+    if (chunk == 0) {
+      int r = tile0 + (it / nchunks) * tile_step;
+      const int tw_i = r % tiles_w;
+      r /= tiles_w;
+      const int th_i = r % tiles_h;
+      ld_xn = a.x + (r / tiles_h) * img;
+      ld_ih0 = th_i * TH * STRIDE - PAD, ld_iw0 = tw_i * TW * STRIDE - PAD - SH;
+    }
     float* As = As0 + (it % STAGES) * A_STAGE;
-    int r = tile;
-    const int tw_i = r % tiles_w;
-    r /= tiles_w;
-    const int th_i = r % tiles_h;
-    const int n = r / tiles_h;
-    const int ih0 = th_i * TH * STRIDE - PAD, iw0 = tw_i * TW * STRIDE - PAD - SH;
-    const int c0 = chunk * CK;
-    const float* xn = a.x + n * img;
+    const int c0 = chunk * CK, cleft = a.C - c0;
+    // Each thread owns fixed patch positions (row ph, column group v) and copies them for all CK channels: the
+    // position arithmetic and bounds checks run once per position, then one address add per copy.
 #if VEC
-    constexpr int kVecs = PWS / 4;
-    for (int i = tid; i < CK * PH * kVecs; i += GTHREADS) {
-      const int v = i % kVecs, row = i / kVecs, ph = row % PH, kk = row / PH;
-      const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + v * 4;
-      const bool ok = c < a.C && ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;  // W % 4 == 0: all or nothing
-      cp_async16(As + kk * CSA + ph * PWS + v * 4, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
-    }
+    constexpr int kCols = PWS / 4, kWidth = 4;  // 16-byte copies (W % 4 == 0: a group is all in or all out)
 #else
-    for (int i = tid; i < CK * PH * PWS; i += GTHREADS) {
-      const int v = i % PWS, row = i / PWS, ph = row % PH, kk = row / PH;
-      const int c = c0 + kk, ih = ih0 + ph, iw = iw0 + v;
-      const bool ok = c < a.C && ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;
-      cp_async4(As + kk * CSA + ph * PWS + v, ok ? xn + ((long long)c * a.H + ih) * a.W + iw : a.x, ok);
-    }
+    constexpr int kCols = PWS, kWidth = 1;
 #endif
+#pragma unroll
+    for (int pos = tid; pos < PH * kCols; pos += GTHREADS) {
+      const int v = pos % kCols, ph = pos / kCols;
+      const int ih = ld_ih0 + ph, iw = ld_iw0 + v * kWidth;
+      const bool in = ih >= 0 && ih < a.H && iw >= 0 && iw < a.W;
+      const float* src = ld_xn + c0 * cstride + (long long)ih * a.W + iw;
+      float* dst = As + ph * PWS + v * kWidth;
+#pragma unroll
+      for (int kk = 0; kk < CK; ++kk, src += cstride) {
+        const bool ok = in && kk < cleft;
+#if VEC
+        cp_async16(dst + kk * CSA, ok ? src : a.x, ok);
+#else
+        cp_async4(dst + kk * CSA, ok ? src : a.x, ok);
+#endif
+      }
+    }
   };
 
-  // Fragment rows g and g + 8 of an m fragment are pixels 2g and 2g + 1 of its 16 (any row order works if the
-  // epilogue follows it): the pair is adjacent, one 64-bit load on the taps where it is 8-byte aligned and one
-  // 64-bit store per channel in the epilogue.
-  // Per-thread offsets: A rows (pixel 2g of each m fragment), channel 2t; B rows (output channel g of each n
-  // fragment).
+  // Fragment rows g and g + 8 of an m fragment (TW % 16 == 0: one tile row) are, with PAIRS=1, pixels 2g and 2g + 1
+  // of its 16: adjacent, so one 64-bit load on the taps where the pair is 8-byte aligned and one 64-bit store per
+  // channel in the epilogue; the odd taps' fragments take 32-bit loads, or are rebuilt by the compiler from the
+  // even taps' registers with MOVs. With PAIRS=0 they are pixels g and g + 8: 32-bit loads on every tap, the 32
+  // lanes (8 pixels x 4 channels 2t, CSA = 4 mod 16 apart) in 32 banks, and no register shuffling.
+  // Per-thread offsets: A rows (the first pixel of each m fragment), channel 2t; B rows (output channel g of each
+  // n fragment).
+  constexpr int kPix1 = PAIRS ? 1 : 8;  // the pixel of fragment row g + 8, relative to that of row g
   int a_off[MI];
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {
-    const int m = wm * (BM / WM) + mi * 16 + 2 * g;
+    const int m = wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g);
     a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
   }
   int b_row[NI];
@@ -215,6 +245,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   for (int ni = 0; ni < NI; ++ni) b_row[ni] = (wn * (BN / WN) + ni * 8 + g) * CPS;
 
   float acc[MI][NI][4];
+#if THREEX && FOLD
+  float part[MI][NI][4];  // the tensor core's sums over one tap (FOLD 1) or filter row (FOLD 2), added in IEEE fp32
+#endif
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
@@ -249,6 +282,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     for (int rs = 0; rs < RS; ++rs) {
       const float* a_tap = As + (rs / KS) * PWS + (rs % KS);
       const float* b_tap = Bs + rs * BN * CPS;
+#if THREEX && FOLD
+      if (FOLD == 1 || rs % KS == 0) {
+#pragma unroll
+        for (int mi = 0; mi < MI; ++mi)
+#pragma unroll
+          for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+            for (int j = 0; j < 4; ++j) part[mi][ni][j] = 0.f;
+      }
+#endif
 #pragma unroll
       for (int k8 = 0; k8 < CK; k8 += 8) {
         unsigned af[MI][4], bf[NI][2];
@@ -258,25 +301,25 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
         for (int mi = 0; mi < MI; ++mi) {
           const float* p = a_tap + a_off[mi] + k8 * CSA;
+          // a0/a1: the row pixels of channel 2t; a2/a3: the same of channel 2t+1. With pairs and stride 1 the pair is
+          // 8-byte aligned when the tap column plus the shift SH is even (tile columns, 2g, rows and CSA are even).
           float v[4];
-          // a0/a1: pixels 2g, 2g+1 of channel 2t; a2/a3: the same of channel 2t+1. Stride 1: the pair is 8-byte
-          // aligned when the tap column plus the shift SH is even (tile columns, 2g, rows and CSA are even).
-          if (STRIDE == 1 && ((rs % KS) + SH) % 2 == 0) {
+          if (PAIRS && STRIDE == 1 && ((rs % KS) + SH) % 2 == 0) {
             const float2 lo = *reinterpret_cast<const float2*>(p);
             const float2 hi = *reinterpret_cast<const float2*>(p + CSA);
             v[0] = lo.x, v[1] = lo.y, v[2] = hi.x, v[3] = hi.y;
           } else {
-            v[0] = p[0], v[1] = p[STRIDE], v[2] = p[CSA], v[3] = p[CSA + STRIDE];
+            v[0] = p[0], v[1] = p[kPix1 * STRIDE], v[2] = p[CSA], v[3] = p[CSA + kPix1 * STRIDE];
           }
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
-#if THREEX || ROUND_A
-            af[mi][j] = tf32_bits(v[j]);
+#if THREEX
+            af[mi][j] = tf32_round(v[j]);
+            as[mi][j] = tf32_round_op(v[j] - __uint_as_float(af[mi][j]));
+#elif ROUND_A
+            af[mi][j] = tf32_round_op(v[j]);
 #else
             af[mi][j] = __float_as_uint(v[j]);  // the tensor core ignores the low 13 bits: truncation
-#endif
-#if THREEX
-            as[mi][j] = tf32_bits(v[j] - __uint_as_float(af[mi][j]));
 #endif
           }
         }
@@ -285,10 +328,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           // Fragment rows start at multiples of 8, so n & 3 == g & 3 and the swizzle is SWZ(g).
           const float2 bv = *reinterpret_cast<const float2*>(b_tap + b_row[ni] + ((cbase + k8) ^ SWZ(g)) + 2 * t);
 #if THREEX
-          bf[ni][0] = tf32_bits(bv.x);
-          bf[ni][1] = tf32_bits(bv.y);
-          bs[ni][0] = tf32_bits(bv.x - __uint_as_float(bf[ni][0]));
-          bs[ni][1] = tf32_bits(bv.y - __uint_as_float(bf[ni][1]));
+          bf[ni][0] = tf32_round(bv.x);
+          bf[ni][1] = tf32_round(bv.y);
+          bs[ni][0] = tf32_round_op(bv.x - __uint_as_float(bf[ni][0]));
+          bs[ni][1] = tf32_round_op(bv.y - __uint_as_float(bf[ni][1]));
 #else
           bf[ni][0] = __float_as_uint(bv.x);  // already TF32 (igemm_weights)
           bf[ni][1] = __float_as_uint(bv.y);
@@ -298,7 +341,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
         for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
           for (int ni = 0; ni < NI; ++ni) {
-#if THREEX
+#if THREEX && FOLD
+            mma_tf32(part[mi][ni], as[mi], bf[ni]);  // small terms first, then the big product
+            mma_tf32(part[mi][ni], af[mi], bs[ni]);
+            mma_tf32(part[mi][ni], af[mi], bf[ni]);
+#elif THREEX
             // The tensor core's fp32 accumulation does not round to nearest; summing each 8-channel step's three
             // products apart and adding that with an IEEE add keeps the error at fp32 level.
             float part[4] = {0.f, 0.f, 0.f, 0.f};
@@ -312,6 +359,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
           }
       }
+#if THREEX && FOLD
+      if (FOLD == 1 || rs % KS == KS - 1) {
+#pragma unroll
+        for (int mi = 0; mi < MI; ++mi)
+#pragma unroll
+          for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+            for (int j = 0; j < 4; ++j) acc[mi][ni][j] += part[mi][ni][j];
+      }
+#endif
     }
 
     if (it % nchunks == nchunks - 1) {
@@ -331,13 +388,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
         for (int j = 0; j < 2; ++j) bias[ni][j] = (a.b && ni * 8 + j < kleft) ? a.b[kt + ni * 8 + j] : 0.f;
-      const bool pairs_aligned = a.Q % 2 == 0;  // then every pixel pair (2g, 2g+1) starts 8-byte aligned
+      const bool pairs_aligned = PAIRS && a.Q % 2 == 0;  // then every pixel pair (2g, 2g+1) starts 8-byte aligned
 #pragma unroll
       for (int mi = 0; mi < MI; ++mi) {
-        // Accumulators: [0], [1] = pixel 2g, channels 2t, 2t+1; [2], [3] = pixel 2g+1, the same channels.
-        const int m = wm * (BM / WM) + mi * 16 + 2 * g;
+        // Accumulators: [0], [1] = the pixel of row g, channels 2t, 2t+1; [2], [3] = that of row g+8 (pixels 2g,
+        // 2g+1 or g, g+8). A store instruction covers whole 32-byte sectors: 8 consecutive pixels of 4 channels,
+        // or 16 of 4 with pairs.
+        const int m = wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g);
         const int oh = th_i * TH + m / TW, ow = tw_i * TW + m % TW;
-        const bool in0 = oh < a.P && ow < a.Q, in1 = oh < a.P && ow + 1 < a.Q;
+        const bool in0 = oh < a.P && ow < a.Q, in1 = oh < a.P && ow + kPix1 < a.Q;
         float* yp = yb + (oh * a.Q + ow);
 #pragma unroll
         for (int ni = 0; ni < NI; ++ni)
@@ -352,7 +411,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
                 *reinterpret_cast<float2*>(q) = make_float2(v0, v1);
               } else {
                 if (in0) q[0] = v0;
-                if (in1) q[1] = v1;
+                if (in1) q[kPix1] = v1;
               }
             }
             acc[mi][ni][j] = 0.f;

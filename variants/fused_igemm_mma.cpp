@@ -70,8 +70,13 @@ class FusedIgemm : public Variant {
         .add("stages", pick({3, 2, 4}, {2, 3, 4}), "cp.async pipeline depth (input patches in flight)")
         .add("unroll", pick({1, 0}, {0, 1}), "1: unroll the R*S taps (fewer index operations, more registers)")
         .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
-        .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate");
-    if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it (cvt.rna)");
+        .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate")
+        .add("pairs", {1, 0}, "1: fragment rows g, g+8 are adjacent pixels (64-bit loads on even taps), 0: 8 apart (32-bit loads)");
+    if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
+    if (kThreeX)
+      space_.add("fold", {0, 1, 2},
+                 "IEEE add of the tensor core's sums into the accumulators after each 8-channel step (0), tap (1) or "
+                 "filter row (2): the tensor core's own adds round toward zero");
     space_.add("form", pick({2, 3, 1, 4}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("th*tw divisible by 16*wm",
@@ -88,7 +93,9 @@ class FusedIgemm : public Variant {
           // big and small parts and the fp32 values they come from), ~40 for addresses and indices.
           const Tile t(c);
           const int64_t frag = t.mi() * 4 + t.ni() * 2;
-          const int64_t need = t.mi() * t.ni() * 4 + (kThreeX ? 3 * frag + 48 : frag + 40);
+          // With fold > 0 the tensor core's partial sums are a second accumulator set.
+          const int64_t acc = t.mi() * t.ni() * 4, fold = kThreeX ? c.at("fold") : 0;
+          const int64_t need = acc * (fold > 0 ? 2 : 1) + (kThreeX ? 3 * frag + 48 : frag + 40);
           return need <= std::min<int64_t>(255, 65536 / t.threads());
         });
   }
@@ -126,7 +133,7 @@ class FusedIgemm : public Variant {
         {"KR", std::to_string(p.R)}, {"KS", std::to_string(p.S)}, {"STRIDE", std::to_string(p.stride)},
         {"PAD", std::to_string(p.pad)}, {"CPAD", std::to_string(t.cpad(p))}, {"VEC", p.W % 4 == 0 ? "1" : "0"},
         {"THREEX", kThreeX ? "1" : "0"}, {"MISH_COUNT", std::to_string(p.mish_count)}};
-    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups", "stagger"}) {
+    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups", "stagger", "pairs"}) {
       std::string up = name;
       for (char& ch : up) ch = char(std::toupper(static_cast<unsigned char>(ch)));
       defs.emplace_back(up, std::to_string(c.at(name)));
@@ -134,6 +141,7 @@ class FusedIgemm : public Variant {
     defs.emplace_back("MISH_FORM", std::to_string(c.at("form")));
     defs.emplace_back("UNROLL_TAPS", std::to_string(c.at("unroll")));
     defs.emplace_back("ROUND_A", kThreeX ? "1" : std::to_string(c.at("round")));
+    defs.emplace_back("FOLD", kThreeX ? std::to_string(c.at("fold")) : "0");
     return {KernelSpec{"conv_igemm_mma.cu", "igemm_weights", defs},
             KernelSpec{"conv_igemm_mma.cu", "conv_igemm_mma", defs}};
   }
