@@ -67,6 +67,9 @@
 #ifndef FOLD
 #define FOLD 0
 #endif
+#ifndef SPLIT
+#define SPLIT 0  // 3xTF32 operand split: 0 round to nearest, 1 truncate (see split_tf32)
+#endif
 #ifndef MISH_FORM
 #define MISH_FORM CM_MISH_FAST
 #endif
@@ -128,6 +131,18 @@ __device__ __forceinline__ unsigned tf32_bits(float x) {
 __device__ __forceinline__ unsigned tf32_round(float x) { return (__float_as_uint(x) + 0x1000u) & 0xffffe000u; }
 // For an operand only: the add alone, since the tensor core ignores the low 13 bits (one instruction).
 __device__ __forceinline__ unsigned tf32_round_op(float x) { return __float_as_uint(x) + 0x1000u; }
+// 3xTF32 split x = big + small. SPLIT=0: big rounded to nearest, small = x - big (exact) rounded as an operand
+// (4 instructions). SPLIT=1: big truncated, small = x - big left to the tensor core's truncation (2 instructions;
+// small then carries up to 2^-10 of x instead of 2^-11, and loses up to 2^-10 of itself instead of 2^-11).
+__device__ __forceinline__ void split_tf32(float x, unsigned& big, unsigned& small) {
+#if SPLIT
+  big = __float_as_uint(x) & 0xffffe000u;
+  small = __float_as_uint(x - __uint_as_float(big));
+#else
+  big = tf32_round(x);
+  small = tf32_round_op(x - __uint_as_float(big));
+#endif
+}
 
 __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
@@ -314,8 +329,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
 #if THREEX
-            af[mi][j] = tf32_round(v[j]);
-            as[mi][j] = tf32_round_op(v[j] - __uint_as_float(af[mi][j]));
+            split_tf32(v[j], af[mi][j], as[mi][j]);
 #elif ROUND_A
             af[mi][j] = tf32_round_op(v[j]);
 #else
@@ -328,10 +342,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           // Fragment rows start at multiples of 8, so n & 3 == g & 3 and the swizzle is SWZ(g).
           const float2 bv = *reinterpret_cast<const float2*>(b_tap + b_row[ni] + ((cbase + k8) ^ SWZ(g)) + 2 * t);
 #if THREEX
-          bf[ni][0] = tf32_round(bv.x);
-          bf[ni][1] = tf32_round(bv.y);
-          bs[ni][0] = tf32_round_op(bv.x - __uint_as_float(bf[ni][0]));
-          bs[ni][1] = tf32_round_op(bv.y - __uint_as_float(bf[ni][1]));
+          split_tf32(bv.x, bf[ni][0], bs[ni][0]);
+          split_tf32(bv.y, bf[ni][1], bs[ni][1]);
 #else
           bf[ni][0] = __float_as_uint(bv.x);  // already TF32 (igemm_weights)
           bf[ni][1] = __float_as_uint(bv.y);
@@ -406,13 +418,12 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
             float v0 = acc[mi][ni][j] + bias[ni][j], v1 = acc[mi][ni][2 + j] + bias[ni][j];
             v0 = cm::mish_repeat<MISH_FORM>(v0, MISH_COUNT), v1 = cm::mish_repeat<MISH_FORM>(v1, MISH_COUNT);
             float* q = yp + (ni * 8 + j) * plane;
-            if (ni * 8 + j < kleft) {
-              if (in1 && pairs_aligned) {
-                *reinterpret_cast<float2*>(q) = make_float2(v0, v1);
-              } else {
-                if (in0) q[0] = v0;
-                if (in1) q[kPix1] = v1;
-              }
+            const bool kin = ni * 8 + j < kleft;
+            if (PAIRS && in1 && pairs_aligned) {
+              if (kin) *reinterpret_cast<float2*>(q) = make_float2(v0, v1);
+            } else {  // predicated stores, no branch around them
+              if (in0 && kin) q[0] = v0;
+              if (in1 && kin) q[kPix1] = v1;
             }
             acc[mi][ni][j] = 0.f;
             acc[mi][ni][2 + j] = 0.f;

@@ -77,6 +77,8 @@ class FusedIgemm : public Variant {
       space_.add("fold", {0, 1, 2},
                  "IEEE add of the tensor core's sums into the accumulators after each 8-channel step (0), tap (1) or "
                  "filter row (2): the tensor core's own adds round toward zero");
+    if (kThreeX)
+      space_.add("split", {0, 1}, "operand split x = big + small: 0 big rounded to nearest, 1 big truncated (fewer instructions)");
     space_.add("form", pick({2, 3, 1, 4}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("th*tw divisible by 16*wm",
@@ -142,6 +144,7 @@ class FusedIgemm : public Variant {
     defs.emplace_back("UNROLL_TAPS", std::to_string(c.at("unroll")));
     defs.emplace_back("ROUND_A", kThreeX ? "1" : std::to_string(c.at("round")));
     defs.emplace_back("FOLD", kThreeX ? std::to_string(c.at("fold")) : "0");
+    defs.emplace_back("SPLIT", kThreeX ? std::to_string(c.at("split")) : "0");
     return {KernelSpec{"conv_igemm_mma.cu", "igemm_weights", defs},
             KernelSpec{"conv_igemm_mma.cu", "conv_igemm_mma", defs}};
   }
