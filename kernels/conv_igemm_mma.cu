@@ -76,6 +76,9 @@
 #ifndef VEC
 #define VEC 1
 #endif
+#ifndef EPI_PRED
+#define EPI_PRED 0  // epilogue stores: 0 a branch around each pair, 1 predicated (see the epilogue)
+#endif
 #ifndef PAIRS
 #define PAIRS 1  // fragment rows g, g + 8 are adjacent pixels (1) or pixels 8 apart (0); see a_off below
 #endif
@@ -116,7 +119,11 @@
 #define CSA (PLANE + ((4 - PLANE % 16) + 16) % 16)  // = 4 (mod 16)
 #define A_STAGE (CK * CSA)
 // Weight rows: CPAD channels, padded by 8 when CPAD = 16 (mod 32), XOR-swizzled when CPAD = 0 (mod 32).
-#define CPS ((CPAD % 32 == 16) ? CPAD + 8 : CPAD)
+#ifndef BFRAG
+#define BFRAG 0  // 1: weights in fragment order, one 128-bit load per two n fragments (see igemm_weights)
+#endif
+#define CPS ((CPAD % 32 == 16 && !BFRAG) ? CPAD + 8 : CPAD)
+static_assert(!BFRAG || (BN / WN) % 16 == 0, "BFRAG: a warp's output channels come in whole 16-channel blocks");
 #define B_FLOATS (RS * BN * CPS)
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
 
@@ -151,18 +158,29 @@ __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsi
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// wt[((kb*RS + rs)*BN + n)*CPS + (c ^ SWZ(n))] = w[kb*BN + n][c][rs] (0 outside K and C); rounded to TF32 for
-// the plain TF32 kernel. Covers kblocks*RS*BN*CPS elements (padding columns included, as zeros).
+// BFRAG=0: wt[((kb*RS + rs)*BN + n)*CPS + (c ^ SWZ(n))] = w[kb*BN + n][c][rs] (0 outside K and C).
+// BFRAG=1, fragment order: for each (kb, rs, 8-channel step c8, 16 output channels n16) 128 floats, lane
+// (g, t)'s four at lane*4: channels 8 c8 + 2t + {0, 1} of output channels 16 n16 + g and 16 n16 + 8 + g, i.e. the
+// B fragments of two adjacent n fragments (one 512-byte, conflict-free 128-bit load per warp).
+// Rounded to TF32 for the plain TF32 kernel. Covers kblocks*RS*BN*CPS elements (padding columns included, as 0).
 extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __restrict__ wt, int K, int C,
                                          int kblocks) {
   const long long i = (long long)blockIdx.x * 256 + threadIdx.x;
   if (i >= (long long)kblocks * B_FLOATS) return;
+#if BFRAG
+  const int e = (int)(i % 2), h = (int)((i / 2) % 2), t = (int)((i / 4) % 4), g = (int)((i / 16) % 8);
+  const int n16 = (int)((i / 128) % (BN / 16)), c8 = (int)((i / (8LL * BN)) % (CPAD / 8));
+  const long long rest = i / ((long long)BN * CPAD);
+  const int rs = (int)(rest % RS), kb = (int)(rest / RS);
+  const int n = n16 * 16 + h * 8 + g, c = c8 * 8 + 2 * t + e, cp = c;
+#else
   const int cp = (int)(i % CPS);
   const long long rest = i / CPS;
   const int n = (int)(rest % BN);
   const int rs = (int)((rest / BN) % RS);
   const int kb = (int)(rest / ((long long)BN * RS));
   const int c = cp ^ SWZ(n);
+#endif
   const int k = kb * BN + n;
   float v = (k < K && c < C && cp < CPAD) ? w[((long long)k * C + c) * RS + rs] : 0.f;
 #if !THREEX
@@ -178,6 +196,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   float* Bs = smem;                     // resident weights of this CTA's channel block
   const int tid_all = threadIdx.x, grp = tid_all / GTHREADS;
   float* As0 = smem + B_FLOATS + grp * STAGES * A_STAGE;  // this group's STAGES input patches
+  float* bias_s = smem + B_FLOATS + GROUPS * STAGES * A_STAGE;  // BN floats
   const int tiles_w = (a.Q + TW - 1) / TW, tiles_h = (a.P + TH - 1) / TH;
   const int total_tiles = tiles_w * tiles_h * a.N;
   const int kb = blockIdx.x % kblocks;
@@ -194,6 +213,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   {
     const float* src = wt + (long long)kb * B_FLOATS;
     for (int i = tid_all * 4; i < B_FLOATS; i += THREADS * 4) cp_async16(Bs + i, src + i, true);
+    // The block's bias, beside the input stages: the epilogue reads it from shared memory (a global load there
+    // made every tile's first Mish wait on L2).
+    for (int i = tid_all; i < BN; i += THREADS) bias_s[i] = (a.b && k0 + i < a.K) ? a.b[k0 + i] : 0.f;
     cp_async_commit();
     cp_async_wait<0>();
     __syncthreads();  // every group reads what all threads copied; from here on each group syncs on its own
@@ -255,9 +277,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     const int m = wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g);
     a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
   }
+#if !BFRAG
   int b_row[NI];
 #pragma unroll
   for (int ni = 0; ni < NI; ++ni) b_row[ni] = (wn * (BN / WN) + ni * 8 + g) * CPS;
+#endif
 
   float acc[MI][NI][4];
 #if THREEX && FOLD
@@ -296,7 +320,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
     for (int rs = 0; rs < RS; ++rs) {
       const float* a_tap = As + (rs / KS) * PWS + (rs % KS);
+#if !BFRAG
       const float* b_tap = Bs + rs * BN * CPS;
+#endif
 #if THREEX && FOLD
       if (FOLD == 1 || rs % KS == 0) {
 #pragma unroll
@@ -337,6 +363,22 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
           }
         }
+#if BFRAG
+#pragma unroll
+        for (int nj = 0; nj < NI / 2; ++nj) {
+          const float4 bv = *reinterpret_cast<const float4*>(
+              Bs + ((rs * (CPAD / 8) + (cbase + k8) / 8) * (BN / 16) + wn * (BN / WN / 16) + nj) * 128 + lane * 4);
+#if THREEX
+          split_tf32(bv.x, bf[2 * nj][0], bs[2 * nj][0]);
+          split_tf32(bv.y, bf[2 * nj][1], bs[2 * nj][1]);
+          split_tf32(bv.z, bf[2 * nj + 1][0], bs[2 * nj + 1][0]);
+          split_tf32(bv.w, bf[2 * nj + 1][1], bs[2 * nj + 1][1]);
+#else
+          bf[2 * nj][0] = __float_as_uint(bv.x), bf[2 * nj][1] = __float_as_uint(bv.y);
+          bf[2 * nj + 1][0] = __float_as_uint(bv.z), bf[2 * nj + 1][1] = __float_as_uint(bv.w);
+#endif
+        }
+#else
 #pragma unroll
         for (int ni = 0; ni < NI; ++ni) {
           // Fragment rows start at multiples of 8, so n & 3 == g & 3 and the swizzle is SWZ(g).
@@ -349,6 +391,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           bf[ni][1] = __float_as_uint(bv.y);
 #endif
         }
+#endif
 #pragma unroll
         for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
@@ -399,7 +442,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
       for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
-        for (int j = 0; j < 2; ++j) bias[ni][j] = (a.b && ni * 8 + j < kleft) ? a.b[kt + ni * 8 + j] : 0.f;
+        for (int j = 0; j < 2; ++j) bias[ni][j] = bias_s[kt - k0 + ni * 8 + j];  // 0 beyond K
       const bool pairs_aligned = PAIRS && a.Q % 2 == 0;  // then every pixel pair (2g, 2g+1) starts 8-byte aligned
 #pragma unroll
       for (int mi = 0; mi < MI; ++mi) {
@@ -419,12 +462,26 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
             v0 = cm::mish_repeat<MISH_FORM>(v0, MISH_COUNT), v1 = cm::mish_repeat<MISH_FORM>(v1, MISH_COUNT);
             float* q = yp + (ni * 8 + j) * plane;
             const bool kin = ni * 8 + j < kleft;
+#if EPI_PRED
+            // Predicated stores, no branch: one basic block, which the compiler interleaves across many values.
             if (PAIRS && in1 && pairs_aligned) {
               if (kin) *reinterpret_cast<float2*>(q) = make_float2(v0, v1);
-            } else {  // predicated stores, no branch around them
+            } else {
               if (in0 && kin) q[0] = v0;
               if (in1 && kin) q[kPix1] = v1;
             }
+#else
+            // A branch around each pair's stores: the epilogue runs a pair at a time, at a low issue rate that
+            // leaves the other group's MMAs their issue slots (faster on the H100 than EPI_PRED=1).
+            if (kin) {
+              if (PAIRS && in1 && pairs_aligned) {
+                *reinterpret_cast<float2*>(q) = make_float2(v0, v1);
+              } else {
+                if (in0) q[0] = v0;
+                if (in1) q[kPix1] = v1;
+              }
+            }
+#endif
             acc[mi][ni][j] = 0.f;
             acc[mi][ni][2 + j] = 0.f;
           }

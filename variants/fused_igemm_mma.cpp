@@ -12,16 +12,16 @@ namespace convmish {
 namespace {
 
 struct Tile {
-  int64_t th, tw, bn, ck, wm, wn, stages, unroll, groups;
+  int64_t th, tw, bn, ck, wm, wn, stages, unroll, groups, bfrag;
   explicit Tile(const Config& c)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
-        stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")) {}
+        stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")), bfrag(c.at("bfrag")) {}
   int64_t threads() const { return groups * wm * wn * 32; }
   int64_t mi() const { return th * tw / wm / 16; }
   int64_t ni() const { return bn / wn / 8; }
   // Mirrors of the kernel's macros (kernels/conv_igemm_mma.cu).
   int64_t cpad(const Problem& p) const { return (p.C + ck - 1) / ck * ck; }
-  int64_t cps(const Problem& p) const { return cpad(p) % 32 == 16 ? cpad(p) + 8 : cpad(p); }
+  int64_t cps(const Problem& p) const { return cpad(p) % 32 == 16 && !bfrag ? cpad(p) + 8 : cpad(p); }
   int64_t b_floats(const Problem& p) const { return p.R * p.S * bn * cps(p); }
   int64_t csa(const Problem& p) const {
     const int64_t sh = p.pad % 4 == 0 ? 0 : 4 - p.pad % 4;
@@ -29,8 +29,8 @@ struct Tile {
     const int64_t plane = ph * ((sh + pw + 3) / 4 * 4);
     return plane + ((4 - plane % 16) + 16) % 16;
   }
-  // Shared memory per CTA: resident weights plus `stages` input patches per warp group.
-  int64_t smem_bytes(const Problem& p) const { return 4 * (b_floats(p) + groups * stages * ck * csa(p)); }
+  // Shared memory per CTA: resident weights, `stages` input patches per warp group, the bias.
+  int64_t smem_bytes(const Problem& p) const { return 4 * (b_floats(p) + groups * stages * ck * csa(p) + bn); }
   int64_t kblocks(const Problem& p) const { return (p.K + bn - 1) / bn; }
   int64_t tiles(const Problem& p) const { return (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N; }
   int64_t weight_floats(const Problem& p) const { return kblocks(p) * b_floats(p); }
@@ -71,7 +71,9 @@ class FusedIgemm : public Variant {
         .add("unroll", pick({1, 0}, {0, 1}), "1: unroll the R*S taps (fewer index operations, more registers)")
         .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate")
-        .add("pairs", {1, 0}, "1: fragment rows g, g+8 are adjacent pixels (64-bit loads on even taps), 0: 8 apart (32-bit loads)");
+        .add("pairs", {1, 0}, "1: fragment rows g, g+8 are adjacent pixels (64-bit loads on even taps), 0: 8 apart (32-bit loads)")
+        .add("epi", {0, 1}, "epilogue stores: 0 a branch around each pair (a low issue rate), 1 predicated (interleaved)")
+        .add("bfrag", {0, 1}, "1: weights in fragment order, one 128-bit load per two n fragments (0: a 64-bit load each)");
     if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     if (kThreeX)
       space_.add("fold", {0, 1, 2},
@@ -84,6 +86,8 @@ class FusedIgemm : public Variant {
     space_.require("th*tw divisible by 16*wm",
                    [](const Config& c) { return c.at("th") * c.at("tw") % (16 * c.at("wm")) == 0; })
         .require("bn divisible by 8*wn", [](const Config& c) { return c.at("bn") % (8 * c.at("wn")) == 0; })
+        .require("bfrag:1 needs bn divisible by 16*wn",
+                 [](const Config& c) { return c.at("bfrag") == 0 || c.at("bn") % (16 * c.at("wn")) == 0; })
         .require("warp tile at most 128x64 (mi <= 8, ni <= 8)",
                  [](const Config& c) { return Tile(c).mi() <= 8 && Tile(c).ni() <= 8; })
         .require("64 <= threads (groups*wm*wn*32) <= 512", [](const Config& c) {
@@ -135,12 +139,13 @@ class FusedIgemm : public Variant {
         {"KR", std::to_string(p.R)}, {"KS", std::to_string(p.S)}, {"STRIDE", std::to_string(p.stride)},
         {"PAD", std::to_string(p.pad)}, {"CPAD", std::to_string(t.cpad(p))}, {"VEC", p.W % 4 == 0 ? "1" : "0"},
         {"THREEX", kThreeX ? "1" : "0"}, {"MISH_COUNT", std::to_string(p.mish_count)}};
-    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups", "stagger", "pairs"}) {
+    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups", "stagger", "pairs", "bfrag"}) {
       std::string up = name;
       for (char& ch : up) ch = char(std::toupper(static_cast<unsigned char>(ch)));
       defs.emplace_back(up, std::to_string(c.at(name)));
     }
     defs.emplace_back("MISH_FORM", std::to_string(c.at("form")));
+    defs.emplace_back("EPI_PRED", std::to_string(c.at("epi")));
     defs.emplace_back("UNROLL_TAPS", std::to_string(c.at("unroll")));
     defs.emplace_back("ROUND_A", kThreeX ? "1" : std::to_string(c.at("round")));
     defs.emplace_back("FOLD", kThreeX ? std::to_string(c.at("fold")) : "0");

@@ -19,7 +19,7 @@ TEST(FusedIgemm, ThreeXDefaultIsTheFastestFp32ClassConfigurationMeasured) {
   // 13.366 ms on the seed, H100, 2026-12-05 (results/h100/2026-12-05_978af85/i3.json).
   const Config want{{"th", 16},    {"tw", 16},     {"bn", 32},          {"ck", 16},
                     {"wm", 4},     {"wn", 1},      {"stages", 2},       {"unroll", 0},
-                    {"groups", 2}, {"stagger", 0}, {"pairs", 1},        {"fold", 0}, {"split", 0},
+                    {"groups", 2}, {"stagger", 0}, {"pairs", 1},        {"epi", 0}, {"bfrag", 0}, {"fold", 0}, {"split", 0},
                     {"form", CM_MISH_FAST_ACCURATE}};
   EXPECT_EQ(v->space().default_config(), want);
   EXPECT_EQ(v->precision(want), "fp32");
