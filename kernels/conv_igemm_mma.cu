@@ -7,18 +7,23 @@
 //   L2 -> SM traffic (weights re-read per tile) the limit.
 // - The input is read straight from NCHW with 16-byte cp.async (VEC=1, W % 4 == 0) into a per-channel patch
 //   [CK][PH][PWS] (pixels innermost, as they lie in memory), STAGES deep; the pipeline runs across tile boundaries,
-//   so the next tile's first chunks load while the current tile's epilogue runs.
+//   so the next tile's first chunks load while the current tile's epilogue runs. Each thread owns fixed patch
+//   positions and copies them for all CK channels (one address add per copy); the tile is decoded once per tile.
+//   (Decoding every copy's channel, row and column cost 24 % of the kernel's instructions.)
 // - Fragments: A (pixels x channels) with 32-bit loads from the patch, the channel stride CSA chosen = 4 or 12
-//   (mod 16) so the 32 lanes hit 32 banks; B (channels x output channels) with one 64-bit load of a channel pair,
-//   rows XOR-swizzled (or padded) so a half warp hits 32 banks. Logical k = t holds channel 2t and k = t + 4
-//   channel 2t + 1, for A and B alike.
+//   (mod 16) so the 32 lanes hit 32 banks (PAIRS=0: rows g, g+8 are pixels g, g+8; PAIRS=1: adjacent pixels, 64-bit
+//   loads on even taps); B (channels x output channels) with one 64-bit load of a channel pair, rows XOR-swizzled
+//   (or padded) so a half warp hits 32 banks, or (BFRAG=1) from weights stored in fragment order, one 128-bit load
+//   per two n fragments. Logical k = t holds channel 2t and k = t + 4 channel 2t + 1, for A and B alike.
 // - Warp tiles of (MI*16) x (NI*8), 64 x 64 by default: 32 independent MMAs per 8-channel step and 128 bytes of
 //   shared-memory fragment traffic per MMA, under the 128 B/clk an SM delivers.
-// - Epilogue: bias + Mish on the accumulators, stores of 8 consecutive pixels per channel (full 32-byte sectors).
+// - Epilogue: bias (from shared memory) + Mish on the accumulators, stores that cover whole 32-byte sectors.
 // - GROUPS warp groups share the resident weights but walk their own tiles with their own input stages and named
-//   barrier, so one group's epilogue (special-function bound) overlaps another's MMAs, as two CTAs per SM would
-//   if the weights fitted twice.
-// Weights are pre-arranged by igemm_weights (same file) as [K/BN][R*S][BN][CPS], exactly the shared layout.
+//   barrier, so one group's epilogue overlaps another's MMAs, as two CTAs per SM would if the weights fitted
+//   twice. (On the H100 the Mish epilogue is hidden: the seed takes as long with 0, 1 or 2 Mish.)
+// - 3xTF32 (THREEX=1): each operand split into big + small in integer ops (SPLIT), three MMAs per product, the
+//   tensor core's partial sums added into IEEE fp32 accumulators after each step, tap or filter row (FOLD).
+// Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
 #endif
