@@ -10,9 +10,9 @@
 //   so the next tile's first chunks load while the current tile's epilogue runs. Each thread owns fixed patch
 //   positions and copies them for all CK channels (one address add per copy); the tile is decoded once per tile.
 //   (Decoding every copy's channel, row and column cost 24 % of the kernel's instructions.)
-// - Fragments: A (pixels x channels) with 32-bit loads from the patch, the channel stride CSA chosen = 4 or 12
-//   (mod 16) so the 32 lanes hit 32 banks (PAIRS=0: rows g, g+8 are pixels g, g+8; PAIRS=1: adjacent pixels, 64-bit
-//   loads on even taps); B (channels x output channels) with one 64-bit load of a channel pair, rows XOR-swizzled
+// - Fragments: A (pixels x channels) with 32-bit loads from the patch, the channel stride CSA = 4 (mod 16) so the
+//   32 lanes hit 32 banks (PAIRS=0: rows g, g+8 are pixels g, g+8; PAIRS=1: adjacent pixels, one 64-bit load at
+//   stride 1 on the taps where the pair is 8-byte aligned); B (channels x output channels) with one 64-bit load of a channel pair, rows XOR-swizzled
 //   (or padded) so a half warp hits 32 banks, or (BFRAG=1) from weights stored in fragment order, one 128-bit load
 //   per two n fragments. Logical k = t holds channel 2t and k = t + 4 channel 2t + 1, for A and B alike.
 // - Warp tiles of (MI*16) x (NI*8), 64 x 64 by default: 32 independent MMAs per 8-channel step and 128 bytes of
@@ -432,8 +432,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     }
 
     if (it % nchunks == nchunks - 1) {
-      // Epilogue of this tile: bias + Mish on the accumulators, predicated stores (rows g / g+8: pixels; cols
-      // 2t, 2t+1: output channels), then fresh accumulators for the next tile.
+      // Epilogue of this tile: bias + Mish on the accumulators, stores guarded by the image and channel bounds
+      // (rows g / g+8: pixels; cols 2t, 2t+1: output channels), then fresh accumulators for the next tile.
       int r = tile0 + (it / nchunks) * tile_step;
       const int tw_i = r % tiles_w;
       r /= tiles_w;
@@ -476,8 +476,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
               if (in1 && kin) q[kPix1] = v1;
             }
 #else
-            // A branch around each pair's stores: the epilogue runs a pair at a time, at a low issue rate that
-            // leaves the other group's MMAs their issue slots (faster on the H100 than EPI_PRED=1).
+            // A branch around each pair's stores: the epilogue runs a pair at a time (on the H100, 1-4 % slower
+            // than EPI_PRED=1 in the same call).
             if (kin) {
               if (PAIRS && in1 && pairs_aligned) {
                 *reinterpret_cast<float2*>(q) = make_float2(v0, v1);

@@ -1,8 +1,9 @@
 // fused.igemm_tf32 and fused.igemm_3xtf32: implicit-GEMM convolution on tensor cores (mma.sync m16n8k8) fused
 // with bias + Mish (kernels/conv_igemm_mma.cu). TF32 rounds both operands (tf32 class); 3xTF32 splits each into a
 // TF32 big and small part and accumulates big*big + big*small + small*big (fp32 class with an accurate Mish form).
-// Launch: a tiny pass arranges the weights as [K/bn][R*S][bn][channels] in the workspace, then the fused kernel runs
-// persistent CTAs (as many as fit at once), each with one channel block's weights resident in shared memory.
+// Launch: a tiny pass arranges the weights in the workspace in the kernel's shared layout ([K/bn][R*S][bn][channels],
+// or with bfrag:1 in mma fragment order), then the fused kernel runs persistent CTAs (as many as fit at once), each
+// with one channel block's weights resident in shared memory.
 #include <algorithm>
 
 #include "mish.cuh"
@@ -89,6 +90,8 @@ class FusedIgemm : public Variant {
     space_.require("th*tw divisible by 16*wm",
                    [](const Config& c) { return c.at("th") * c.at("tw") % (16 * c.at("wm")) == 0; })
         .require("bn divisible by 8*wn", [](const Config& c) { return c.at("bn") % (8 * c.at("wn")) == 0; })
+        .require("stagger:1 needs groups > 1 (it delays the second group)",
+                 [](const Config& c) { return c.at("stagger") == 0 || c.at("groups") > 1; })
         .require("bfrag:1 needs bn divisible by 16*wn",
                  [](const Config& c) { return c.at("bfrag") == 0 || c.at("bn") % (16 * c.at("wn")) == 0; })
         .require("warp tile at most 128x64 (mi <= 8, ni <= 8)",
