@@ -59,8 +59,8 @@ class FusedIgemm : public Variant {
  public:
   FusedIgemm() {
     // The first values make the default: the fastest configuration of each measured on the H100 (seed, 2026-12-05,
-    // commit 3f46d83, results/h100/2026-12-05_3f46d83*): TF32 3.255-3.451 ms over three calls, 3xTF32 8.633 ms in
-    // the fp32 class; neither spills.
+    // results/h100/2026-12-05_3f46d83* and _7d92a32): TF32 3.255-3.451 ms over four calls, 3xTF32 8.633 ms in the
+    // fp32 class; neither uses local memory.
     using V = std::vector<int64_t>;
     auto pick = [](V tf32, V threex) { return kThreeX ? threex : tf32; };
     space_.add("th", pick({4, 8, 16, 32}, {8, 4, 16, 32}), "output rows per tile")
