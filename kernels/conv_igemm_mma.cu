@@ -163,6 +163,16 @@ __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsi
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+// Zeroes a thread's accumulator tile (the tile's accumulators, or 3xTF32's partial sums).
+__device__ __forceinline__ void zero_tile(float (&x)[MI][NI][4]) {
+#pragma unroll
+  for (int mi = 0; mi < MI; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) x[mi][ni][j] = 0.f;
+}
+
 // BFRAG=0: wt[((kb*RS + rs)*BN + n)*CPS + (c ^ SWZ(n))] = w[kb*BN + n][c][rs] (0 outside K and C).
 // BFRAG=1, fragment order: for each (kb, rs, 8-channel step c8, 16 output channels n16) 128 floats, lane
 // (g, t)'s four at lane*4: channels 8 c8 + 2t + {0, 1} of output channels 16 n16 + g and 16 n16 + 8 + g, i.e. the
@@ -292,12 +302,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX && FOLD
   float part[MI][NI][4];  // the tensor core's sums over one tap (FOLD 1) or filter row (FOLD 2), added in IEEE fp32
 #endif
-#pragma unroll
-  for (int mi = 0; mi < MI; ++mi)
-#pragma unroll
-    for (int ni = 0; ni < NI; ++ni)
-#pragma unroll
-      for (int j = 0; j < 4; ++j) acc[mi][ni][j] = 0.f;
+  zero_tile(acc);
 
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
@@ -329,14 +334,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       const float* b_tap = Bs + rs * BN * CPS;
 #endif
 #if THREEX && FOLD
-      if (FOLD == 1 || rs % KS == 0) {
-#pragma unroll
-        for (int mi = 0; mi < MI; ++mi)
-#pragma unroll
-          for (int ni = 0; ni < NI; ++ni)
-#pragma unroll
-            for (int j = 0; j < 4; ++j) part[mi][ni][j] = 0.f;
-      }
+      if (FOLD == 1 || rs % KS == 0) zero_tile(part);
 #endif
 #pragma unroll
       for (int k8 = 0; k8 < CK; k8 += 8) {
