@@ -46,3 +46,23 @@ TEST(FusedIgemm, DefaultsCompileForTheSeedWithoutSpills) {
     EXPECT_EQ(checked, 1) << id << ": no conv_igemm_mma kernel among the specs";
   }
 }
+
+TEST(FusedIgemm, StaggerNeedsASecondWarpGroup) {
+  for (const char* id : {"fused.igemm_tf32", "fused.igemm_3xtf32"}) {
+    const Variant* v = igemm(id);
+    ASSERT_NE(v, nullptr) << id;
+    Config c = v->space().default_config();
+    c["bn"] = 32;  // two groups of 4 warps with 64x32 warp tiles fit the register cap in both variants
+    c["wn"] = 1;
+    c["groups"] = 2;
+    c["stagger"] = 1;
+    EXPECT_FALSE(v->space().violation(c)) << id;
+    // With one group the delay means nothing: such draws would only repeat stagger:0.
+    c["groups"] = 1;
+    const auto why = v->space().violation(c);
+    ASSERT_TRUE(why) << id;
+    EXPECT_NE(why->find("stagger"), std::string::npos) << *why;
+    c["stagger"] = 0;
+    EXPECT_FALSE(v->space().violation(c)) << id;
+  }
+}
