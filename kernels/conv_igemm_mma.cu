@@ -23,6 +23,12 @@
 //   twice. (On the H100 the Mish epilogue is hidden: the seed takes as long with 0, 1 or 2 Mish.)
 // - 3xTF32 (THREEX=1): each operand split into big + small in integer ops (SPLIT), three MMAs per product, the
 //   tensor core's partial sums added into IEEE fp32 accumulators after each step, tap or filter row (FOLD).
+// - WGMMA=1 (Hopper, sm_90a): the same loader, patch and A fragments (pixels, from registers), but the products
+//   run on warpgroup MMA, wgmma.mma_async m64nBNk8 with B (the weights) read by the tensor core straight from shared
+//   memory: no B fragment loads, and wgmma's dense TF32 rate. A warpgroup (4 warps) owns TH output rows of 64
+//   pixels (warp w: columns 16w..16w+15 of each row); wgmma mi computes row mi. An A fragment of input row i and
+//   tap column s serves every output row h = i - r (r = 0..KR-1): loaded once, used by up to KR wgmmas. NF register
+//   sets of A fragments rotate, each reused only when the wgmmas that read it have completed (wgmma.wait_group).
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -74,6 +80,12 @@
 #endif
 #ifndef SPLIT
 #define SPLIT 0  // 3xTF32 operand split: 0 round to nearest, 1 truncate (see split_tf32)
+#endif
+#ifndef WGMMA
+#define WGMMA 0  // 1: warpgroup MMA (sm_90a), A fragments from registers, B (weights) from shared memory
+#endif
+#ifndef NF
+#define NF 3  // WGMMA: A fragment register sets in rotation (input rows whose wgmmas may still be running)
 #endif
 #ifndef MISH_FORM
 #define MISH_FORM CM_MISH_FAST
@@ -127,9 +139,15 @@
 #ifndef BFRAG
 #define BFRAG 0  // 1: weights in fragment order, one 128-bit load per two n fragments (see igemm_weights)
 #endif
-#define CPS ((CPAD % 32 == 16 && !BFRAG) ? CPAD + 8 : CPAD)
+#define CPS ((CPAD % 32 == 16 && !BFRAG && !WGMMA) ? CPAD + 8 : CPAD)
 static_assert(!BFRAG || (BN / WN) % 16 == 0, "BFRAG: a warp's output channels come in whole 16-channel blocks");
 #define B_FLOATS (RS * BN * CPS)
+#if WGMMA
+static_assert(WM == 4 && WN == 1 && TW == 64 && PAIRS == 0 && STRIDE == 1 && !BFRAG && !THREEX,
+              "WGMMA: one warpgroup (wm 4, wn 1) per group, 64-pixel rows (tw 64), pairs 0, stride 1, TF32");
+static_assert(BN == 32 || BN == 64 || BN == 128, "WGMMA: bn (the wgmma N) 32, 64 or 128");
+static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
+#endif
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
 
 __device__ __forceinline__ unsigned tf32_bits(float x) {
@@ -163,6 +181,75 @@ __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsi
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+#if WGMMA
+// Warpgroup MMA helpers (sm_90a).
+namespace wgrs {
+// Shared-memory matrix descriptor, no swizzle: start address, leading (between K-adjacent core matrices) and
+// stride (between N-adjacent 8-row core matrices) byte offsets, in 16-byte units.
+__device__ __forceinline__ unsigned long long smem_desc(const void* p, unsigned lbo, unsigned sbo) {
+  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  return (unsigned long long)((addr & 0x3FFFF) >> 4) | ((unsigned long long)(lbo >> 4) << 16) |
+         ((unsigned long long)(sbo >> 4) << 32);
+}
+__device__ __forceinline__ void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+// d (a thread's BN/2 accumulators of one m64 block, as [NI][4]: the mma.sync layout per 8 columns) += a (its A
+// fragment: rows g, g+8 of its warp's 16, k = t, t+4) x B (descriptor); scale_d == 0 overwrites d.
+__device__ __forceinline__ void mma(float (&d)[NI][4], const unsigned (&a)[4], unsigned long long db, int scale_d) {
+#if BN == 32
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %21, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+      "}, {%16, %17, %18, %19}, %20, p, 1, 1;\n}\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]),
+        "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]),
+        "+f"(d[3][2]), "+f"(d[3][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d));
+#endif
+#if BN == 64
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, "
+      "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+      "}, {%32, %33, %34, %35}, %36, p, 1, 1;\n}\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]),
+        "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]),
+        "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]),
+        "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
+        "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d));
+#endif
+#if BN == 128
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, "
+      "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "
+      "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "
+      "%62, %63"
+      "}, {%64, %65, %66, %67}, %68, p, 1, 1;\n}\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]),
+        "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]),
+        "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]),
+        "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
+        "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]), "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]),
+        "+f"(d[8][3]), "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]), "+f"(d[10][0]), "+f"(d[10][1]),
+        "+f"(d[10][2]), "+f"(d[10][3]), "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]),
+        "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]), "+f"(d[13][0]), "+f"(d[13][1]),
+        "+f"(d[13][2]), "+f"(d[13][3]), "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]),
+        "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d));
+#endif
+}
+}  // namespace wgrs
+#endif
+
 // Zeroes a thread's accumulator tile (the tile's accumulators, or 3xTF32's partial sums).
 __device__ __forceinline__ void zero_tile(float (&x)[MI][NI][4]) {
 #pragma unroll
@@ -182,7 +269,16 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
                                          int kblocks) {
   const long long i = (long long)blockIdx.x * 256 + threadIdx.x;
   if (i >= (long long)kblocks * B_FLOATS) return;
-#if BFRAG
+#if WGMMA
+  // WGMMA: per (kb, rs, 8-channel step c8) two no-swizzle K-major core-matrix columns [kq][BN][4]: element e of
+  // output channel n's 16-byte row in column kq is channel 8 c8 + 2e + kq (logical k = e + 4 kq, as the A
+  // fragments hold it: k = t channel 2t, k = t + 4 channel 2t + 1).
+  const int e = (int)(i % 4), n = (int)((i / 4) % BN), kq = (int)((i / (4 * BN)) % 2);
+  const int c8 = (int)((i / (8LL * BN)) % (CPAD / 8));
+  const long long rest = i / ((long long)BN * CPAD);
+  const int rs = (int)(rest % RS), kb = (int)(rest / RS);
+  const int c = c8 * 8 + 2 * e + kq, cp = c;
+#elif BFRAG
   const int e = (int)(i % 2), h = (int)((i / 2) % 2), t = (int)((i / 4) % 4), g = (int)((i / 16) % 8);
   const int n16 = (int)((i / 128) % (BN / 16)), c8 = (int)((i / (8LL * BN)) % (CPAD / 8));
   const long long rest = i / ((long long)BN * CPAD);
@@ -286,19 +382,26 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // Per-thread offsets: A rows (the first pixel of each m fragment), channel 2t; B rows (output channel g of each
   // n fragment).
   constexpr int kPix1 = PAIRS ? 1 : 8;  // the pixel of fragment row g + 8, relative to that of row g
+  // The tile pixel of fragment row g of m fragment mi (WGMMA: wgmma mi is tile row mi, warp wm its columns
+  // 16 wm .. 16 wm + 15).
+  auto pix = [&](int mi) { return WGMMA ? mi * TW + wm * 16 + g : wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g); };
   int a_off[MI];
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {
-    const int m = wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g);
+    const int m = pix(mi);
     a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
   }
-#if !BFRAG
+#if !BFRAG && !WGMMA
   int b_row[NI];
 #pragma unroll
   for (int ni = 0; ni < NI; ++ni) b_row[ni] = (wn * (BN / WN) + ni * 8 + g) * CPS;
 #endif
 
   float acc[MI][NI][4];
+#if WGMMA
+  unsigned afr[NF][4];  // A fragment register sets in rotation
+  const unsigned long long b_desc0 = wgrs::smem_desc(Bs, BN * 16, 128);  // K-adjacent core matrices BN*16 B apart
+#endif
 #if THREEX && FOLD
   float part[MI][NI][4];  // the tensor core's sums over one tap (FOLD 1) or filter row (FOLD 2), added in IEEE fp32
 #endif
@@ -314,7 +417,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // H100 seed it gained nothing: 3.449 against 3.402 ms.)
   const int stagger_it = STAGGER && GROUPS > 1 ? (nchunks / 2 < total_it ? nchunks / 2 : total_it) : -1;
   if (STAGGER && GROUPS > 1 && grp == 1) asm volatile("bar.sync 15, %0;" ::"n"(2 * GTHREADS));
+#if WGMMA
+  // Tiles in an outer loop, chunks in an inner one, the epilogue after the inner loop once all the tile's wgmmas have
+  // completed: with the epilogue inside the chunk loop behind a branch, ptxas serialized every wgmma (C7517/C7518).
+  for (int it = 0; it < total_it;) {
+#pragma unroll 1
+   for (int chunk = 0; chunk < nchunks; ++chunk, ++it) {
+#else
   for (int it = 0; it < total_it; ++it) {
+#endif
     if (STAGGER && GROUPS > 1 && grp == 0 && it == stagger_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
     cp_async_wait<STAGES - 2>();
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
@@ -323,6 +434,41 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 
     const float* As = As0 + (it % STAGES) * A_STAGE;
     const int cbase = (it % nchunks) * CK;
+#if WGMMA
+    {
+      // Step (k8, s, i): the A fragment of input row i, tap column s, channels cbase + k8 .. + 7, into register set
+      // step % NF, then one wgmma per output row h = i - r it serves. Before a set is overwritten, the wgmmas of
+      // the step that last used it (NF steps back, NF - 1 commit groups ago) must have completed. When a chunk's
+      // steps are not a multiple of NF the rotation restarts each chunk, after all its wgmmas have completed.
+      constexpr int kSteps = (CK / 8) * KS * PH;
+      if (kSteps % NF != 0) wgrs::wait<0>();
+      const int first = (it % nchunks) == 0;  // the tile's first chunk: the first wgmma of each row overwrites
+      const unsigned long long bd_chunk = b_desc0 + (unsigned)((cbase / 8) * 2 * BN);  // 16-byte units
+#pragma unroll
+      for (int k8 = 0; k8 < CK / 8; ++k8)
+#pragma unroll
+        for (int s = 0; s < KS; ++s)
+#pragma unroll
+          for (int i = 0; i < PH; ++i) {
+            const int step = (k8 * KS + s) * PH + i;
+            unsigned(&af)[4] = afr[step % NF];
+            wgrs::wait<NF - 1>();
+            const float* p = As + a_off[0] + i * PWS + s + k8 * 8 * CSA;
+            const float v[4] = {p[0], p[kPix1], p[CSA], p[CSA + kPix1]};
+#pragma unroll
+            for (int j = 0; j < 4; ++j) af[j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+            wgrs::fence();
+#pragma unroll
+            for (int r = 0; r < KR; ++r) {
+              const int h = i - r;
+              if (h < 0 || h >= TH) continue;
+              const unsigned long long bd = bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN);
+              wgrs::mma(acc[h], af, bd, (first && k8 == 0 && s == 0 && r == 0) ? 0 : 1);
+            }
+            wgrs::commit();
+          }
+    }
+#else
 #if UNROLL_TAPS
 #pragma unroll
 #else
@@ -428,11 +574,20 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       }
 #endif
     }
+#endif  // WGMMA
 
+#if WGMMA
+   }  // chunk loop
+    wgrs::wait<0>();  // the tile's accumulators, final
+    {
+      const int it_last = it - 1;
+#else
     if (it % nchunks == nchunks - 1) {
+      const int it_last = it;
+#endif
       // Epilogue of this tile: bias + Mish on the accumulators, stores guarded by the image and channel bounds
       // (rows g / g+8: pixels; cols 2t, 2t+1: output channels), then fresh accumulators for the next tile.
-      int r = tile0 + (it / nchunks) * tile_step;
+      int r = tile0 + (it_last / nchunks) * tile_step;
       const int tw_i = r % tiles_w;
       r /= tiles_w;
       const int th_i = r % tiles_h;
@@ -452,7 +607,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
         // Accumulators: [0], [1] = the pixel of row g, channels 2t, 2t+1; [2], [3] = that of row g+8 (pixels 2g,
         // 2g+1 or g, g+8). A store instruction covers whole 32-byte sectors: 8 consecutive pixels of 4 channels,
         // or 16 of 4 with pairs.
-        const int m = wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g);
+        const int m = pix(mi);
         const int oh = th_i * TH + m / TW, ow = tw_i * TW + m % TW;
         const bool in0 = oh < a.P && ow < a.Q, in1 = oh < a.P && ow + kPix1 < a.Q;
         float* yp = yb + (oh * a.Q + ow);
@@ -485,8 +640,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
               }
             }
 #endif
+#if !WGMMA  // (wgmma: the next tile's first wgmma overwrites them)
             acc[mi][ni][j] = 0.f;
             acc[mi][ni][2 + j] = 0.f;
+#endif
           }
       }
     }

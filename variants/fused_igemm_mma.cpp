@@ -13,16 +13,26 @@ namespace convmish {
 namespace {
 
 struct Tile {
-  int64_t th, tw, bn, ck, wm, wn, stages, unroll, groups, bfrag;
+  int64_t th = 0, tw = 0, bn = 0, ck = 0, wm = 0, wn = 0, stages = 0, unroll = 0, groups = 0, bfrag = 0;
+  bool is_wgmma = false;
+  Tile() = default;
   explicit Tile(const Config& c)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
         stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")), bfrag(c.at("bfrag")) {}
+  // fused.wgmma_rs_tf32: one warpgroup (4 warps along the pixels) per group, 64-pixel tile rows.
+  static Tile wgmma(const Config& c) {
+    Tile t;
+    t.th = c.at("th"), t.tw = 64, t.bn = c.at("bn"), t.ck = c.at("ck"), t.wm = 4, t.wn = 1;
+    t.stages = c.at("stages"), t.unroll = 1, t.groups = c.at("groups"), t.bfrag = 0, t.is_wgmma = true;
+    return t;
+  }
   int64_t threads() const { return groups * wm * wn * 32; }
   int64_t mi() const { return th * tw / wm / 16; }
   int64_t ni() const { return bn / wn / 8; }
   // Mirrors of the kernel's macros (kernels/conv_igemm_mma.cu).
   int64_t cpad(const Problem& p) const { return (p.C + ck - 1) / ck * ck; }
-  int64_t cps(const Problem& p) const { return cpad(p) % 32 == 16 && !bfrag ? cpad(p) + 8 : cpad(p); }
+  // (Tile::wgmma sets wm = 4, wn = 1 and tw = 64, and the kernel's WGMMA keeps the weight rows unpadded.)
+  int64_t cps(const Problem& p) const { return cpad(p) % 32 == 16 && !bfrag && !is_wgmma ? cpad(p) + 8 : cpad(p); }
   int64_t b_floats(const Problem& p) const { return p.R * p.S * bn * cps(p); }
   int64_t csa(const Problem& p) const {
     const int64_t sh = p.pad % 4 == 0 ? 0 : 4 - p.pad % 4;
@@ -41,11 +51,14 @@ class IgemmInstance : public PersistentInstance {
  public:
   IgemmInstance(const Problem& p, const Tile& t, std::vector<LoadedKernel> k, const DeviceInfo& d)
       : PersistentInstance(p, {t.threads(), t.smem_bytes(p), t.groups, t.kblocks(p), t.tiles(p), t.weight_floats(p)},
-                           std::move(k), d, "fused.igemm"),
+                           std::move(k), d, t.is_wgmma ? "fused.wgmma_rs" : "fused.igemm"),
         t_(t) {}
   nlohmann::json details() const override {
     nlohmann::json j = launch_details();
-    j["warp_tile"] = std::to_string(t_.mi() * 16) + "x" + std::to_string(t_.ni() * 8);
+    if (t_.is_wgmma)
+      j["wgmma"] = "m64n" + std::to_string(t_.bn) + "k8 x " + std::to_string(t_.th) + " row(s), A from registers";
+    else
+      j["warp_tile"] = std::to_string(t_.mi() * 16) + "x" + std::to_string(t_.ni() * 8);
     j["accumulators_per_thread"] = t_.mi() * t_.ni() * 4;
     return j;
   }
@@ -168,10 +181,84 @@ class FusedIgemm : public Variant {
   ParamSpace space_;
 };
 
+// fused.wgmma_rs_tf32: the same implicit GEMM, loader and epilogue on Hopper's warpgroup MMA (kernel WGMMA=1):
+// wgmma.mma_async m64nBNk8 TF32 with the A operand (64 pixels of a tile row x 8 channels) from registers, loaded
+// from the NCHW patch as for mma.sync, and B (the resident weights) read by the tensor core from shared memory.
+class FusedWgmmaRs : public Variant {
+ public:
+  FusedWgmmaRs() {
+    space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
+        .add("bn", {64, 32}, "output channels per CTA = the wgmma N (their weights stay in shared memory)")
+        .add("ck", {8, 16}, "input channels per pipeline stage")
+        .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
+        .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
+        .add("nf", {3, 2, 4, 6}, "A fragment register sets in rotation: wgmmas of up to nf-1 input rows stay queued")
+        .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
+        .add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest")
+        .add("form", {2, 3, 1, 4},
+             "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
+    space_.require("accumulators (th*bn/2) + fragments (4*nf) fit the register cap min(255, 65536/threads)",
+                   [](const Config& c) {
+                     // Estimate: accumulators, A fragment sets, ~48 for addresses, indices and the epilogue.
+                     const Tile t = Tile::wgmma(c);
+                     const int64_t need = t.th * t.bn / 2 + 4 * c.at("nf") + 48;
+                     return need <= std::min<int64_t>(255, 65536 / t.threads());
+                   });
+  }
+  std::string id() const override { return "fused.wgmma_rs_tf32"; }
+  std::string description() const override {
+    return "implicit GEMM on Hopper wgmma TF32 (sm_90a), A (pixels) from registers loaded from NCHW input patches, "
+           "B (weights) resident in shared memory, persistent CTAs, cp.async input pipeline, bias + Mish epilogue";
+  }
+  std::optional<Ceiling> ceiling(const Config&, const DeviceInfo&) const override {
+    return Ceiling{"wgmma TF32 (dense)", kWgmmaTf32FlopsPerClkPerSm};
+  }
+  std::string precision(const Config&) const override { return "tf32"; }
+  const ParamSpace& space() const override { return space_; }
+  Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {
+    if (d.cc_major != 9 || d.cc_minor != 0)
+      return Support::no("wgmma needs sm_90a (compute capability 9.0); this GPU is " + std::to_string(d.cc_major) +
+                         "." + std::to_string(d.cc_minor));
+    if (p.stride != 1)
+      return Support::no("stride " + std::to_string(p.stride) +
+                         ": the wgmma_rs variant needs stride 1 (an input row's fragments serve R output rows)");
+    const Tile t = Tile::wgmma(c);
+    const int64_t smem = t.smem_bytes(p);
+    if (smem > int64_t(d.smem_per_block_optin))
+      return Support::no("shared memory " + std::to_string(smem) + " B (resident weights " +
+                         std::to_string(4 * t.b_floats(p)) + " B + input stages) exceeds the device's " +
+                         std::to_string(d.smem_per_block_optin) + " B per block");
+    if (t.tiles(p) > 0x7fffffffLL || t.weight_floats(p) > 0x7fffffffLL) return Support::no("problem too large");
+    return Support::yes();
+  }
+  std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
+    const Tile t = Tile::wgmma(c);
+    auto s = [](int64_t v) { return std::to_string(v); };
+    std::vector<std::pair<std::string, std::string>> defs = {
+        {"KR", s(p.R)}, {"KS", s(p.S)}, {"STRIDE", "1"}, {"PAD", s(p.pad)}, {"CPAD", s(t.cpad(p))},
+        {"VEC", p.W % 4 == 0 ? "1" : "0"}, {"THREEX", "0"}, {"MISH_COUNT", s(p.mish_count)}, {"WGMMA", "1"},
+        {"TH", s(t.th)}, {"TW", "64"}, {"BN", s(t.bn)}, {"CK", s(t.ck)}, {"WM", "4"}, {"WN", "1"},
+        {"STAGES", s(t.stages)}, {"GROUPS", s(t.groups)}, {"STAGGER", "0"}, {"PAIRS", "0"}, {"BFRAG", "0"},
+        {"NF", s(c.at("nf"))}, {"MISH_FORM", s(c.at("form"))}, {"EPI_PRED", s(c.at("epi"))},
+        {"UNROLL_TAPS", "1"}, {"ROUND_A", s(c.at("round"))}, {"FOLD", "0"}, {"SPLIT", "0"}};
+    KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
+    prep.arch_specific = main.arch_specific = true;
+    return {prep, main};
+  }
+  std::unique_ptr<Instance> instantiate(const Problem& p, const Config& c, std::vector<LoadedKernel> k,
+                                        const LaunchEnv& env) const override {
+    return std::make_unique<IgemmInstance>(p, Tile::wgmma(c), std::move(k), env.device);
+  }
+
+ private:
+  ParamSpace space_;
+};
+
 using FusedIgemmTf32 = FusedIgemm<false>;
 using FusedIgemm3xTf32 = FusedIgemm<true>;
 
 }  // namespace
 CONVMISH_REGISTER_VARIANT(FusedIgemmTf32);
 CONVMISH_REGISTER_VARIANT(FusedIgemm3xTf32);
+CONVMISH_REGISTER_VARIANT(FusedWgmmaRs);
 }  // namespace convmish
