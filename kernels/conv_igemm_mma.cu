@@ -87,6 +87,9 @@
 #ifndef NF
 #define NF 3  // WGMMA: A fragment register sets in rotation (input rows whose wgmmas may still be running)
 #endif
+#ifndef LA
+#define LA 0  // WGMMA: steps by which the A fragment loads run ahead of their wgmmas (NF > LA)
+#endif
 #ifndef MISH_FORM
 #define MISH_FORM CM_MISH_FAST
 #endif
@@ -147,6 +150,7 @@ static_assert(WM == 4 && WN == 1 && TW == 64 && PAIRS == 0 && STRIDE == 1 && !BF
               "WGMMA: one warpgroup (wm 4, wn 1) per group, 64-pixel rows (tw 64), pairs 0, stride 1, TF32");
 static_assert(BN == 32 || BN == 64 || BN == 128, "WGMMA: bn (the wgmma N) 32, 64 or 128");
 static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
+static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 #endif
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
 
@@ -436,37 +440,46 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     const int cbase = (it % nchunks) * CK;
 #if WGMMA
     {
-      // Step (k8, s, i): the A fragment of input row i, tap column s, channels cbase + k8 .. + 7, into register set
-      // step % NF, then one wgmma per output row h = i - r it serves. Before a set is overwritten, the wgmmas of
-      // the step that last used it (NF steps back, NF - 1 commit groups ago) must have completed. When a chunk's
-      // steps are not a multiple of NF the rotation restarts each chunk, after all its wgmmas have completed.
+      // Step (k8, s, i): one wgmma per output row h = i - r that the A fragment of input row i, tap column s and
+      // channels cbase + k8 .. + 7 serves. The fragment goes into register set step % NF, LA steps ahead of its
+      // wgmmas (their shared-memory loads' latency hidden behind the wgmmas in flight). Before a set is overwritten,
+      // the wgmmas of the step that last used it (NF steps back) must have completed: at most NF - LA - 1 commit
+      // groups may still be pending. When a chunk's steps are not a multiple of NF the rotation restarts each chunk,
+      // after all its wgmmas have completed; the first LA steps' fragments load at the chunk's start.
       constexpr int kSteps = (CK / 8) * KS * PH;
-      if (kSteps % NF != 0) wgrs::wait<0>();
+      auto load_frag = [&](const int step) {
+        const int k8 = step / (KS * PH), s = (step / PH) % KS, i = step % PH;
+        const float* p = As + a_off[0] + i * PWS + s + k8 * 8 * CSA;
+        const float v[4] = {p[0], p[kPix1], p[CSA], p[CSA + kPix1]};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) afr[step % NF][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+      };
+      if (kSteps % NF != 0) {
+        wgrs::wait<0>();
+      } else if (LA > 0) {
+        wgrs::wait<NF - LA>();
+      }
+#pragma unroll
+      for (int step = 0; step < LA; ++step) load_frag(step);
       const int first = (it % nchunks) == 0;  // the tile's first chunk: the first wgmma of each row overwrites
       const unsigned long long bd_chunk = b_desc0 + (unsigned)((cbase / 8) * 2 * BN);  // 16-byte units
 #pragma unroll
-      for (int k8 = 0; k8 < CK / 8; ++k8)
+      for (int step = 0; step < kSteps; ++step) {
+        const int k8 = step / (KS * PH), s = (step / PH) % KS, i = step % PH;
+        if (step + LA < kSteps) {
+          wgrs::wait<NF - LA - 1>();
+          load_frag(step + LA);
+        }
+        wgrs::fence();
 #pragma unroll
-        for (int s = 0; s < KS; ++s)
-#pragma unroll
-          for (int i = 0; i < PH; ++i) {
-            const int step = (k8 * KS + s) * PH + i;
-            unsigned(&af)[4] = afr[step % NF];
-            wgrs::wait<NF - 1>();
-            const float* p = As + a_off[0] + i * PWS + s + k8 * 8 * CSA;
-            const float v[4] = {p[0], p[kPix1], p[CSA], p[CSA + kPix1]};
-#pragma unroll
-            for (int j = 0; j < 4; ++j) af[j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
-            wgrs::fence();
-#pragma unroll
-            for (int r = 0; r < KR; ++r) {
-              const int h = i - r;
-              if (h < 0 || h >= TH) continue;
-              const unsigned long long bd = bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN);
-              wgrs::mma(acc[h], af, bd, (first && k8 == 0 && s == 0 && r == 0) ? 0 : 1);
-            }
-            wgrs::commit();
-          }
+        for (int r = 0; r < KR; ++r) {
+          const int h = i - r;
+          if (h < 0 || h >= TH) continue;
+          const unsigned long long bd = bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN);
+          wgrs::mma(acc[h], afr[step % NF], bd, (first && k8 == 0 && s == 0 && r == 0) ? 0 : 1);
+        }
+        wgrs::commit();
+      }
     }
 #else
 #if UNROLL_TAPS
