@@ -90,6 +90,10 @@
 #ifndef LA
 #define LA 0  // WGMMA: steps by which the A fragment loads run ahead of their wgmmas (NF > LA)
 #endif
+#ifndef WIDE
+#define WIDE 0  // WGMMA: 1: a step loads an input row's fragments for every tap column (else for one)
+#endif
+#define SG (WIDE ? KS : 1)  // tap columns per step
 #ifndef MISH_FORM
 #define MISH_FORM CM_MISH_FAST
 #endif
@@ -403,7 +407,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 
   float acc[MI][NI][4];
 #if WGMMA
-  unsigned afr[NF][4];  // A fragment register sets in rotation
+  unsigned afr[NF][SG][4];  // A fragment register sets in rotation
   const unsigned long long b_desc0 = wgrs::smem_desc(Bs, BN * 16, 128);  // K-adjacent core matrices BN*16 B apart
 #endif
 #if THREEX && FOLD
@@ -441,18 +445,23 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if WGMMA
     {
       // Step (k8, s, i): one wgmma per output row h = i - r that the A fragment of input row i, tap column s and
-      // channels cbase + k8 .. + 7 serves. The fragment goes into register set step % NF, LA steps ahead of its
-      // wgmmas (their shared-memory loads' latency hidden behind the wgmmas in flight). Before a set is overwritten,
-      // the wgmmas of the step that last used it (NF steps back) must have completed: at most NF - LA - 1 commit
-      // groups may still be pending. When a chunk's steps are not a multiple of NF the rotation restarts each chunk,
-      // after all its wgmmas have completed; the first LA steps' fragments load at the chunk's start.
-      constexpr int kSteps = (CK / 8) * KS * PH;
+      // channels cbase + k8 .. + 7 serves; with WIDE=1 a step covers every tap column s of the row (SG = KS fragments,
+      // up to KR * KS wgmmas a step, so that the step's fixed latency - wait, loads, fence - is shared by more MMAs).
+      // A step's fragments go into register set step % NF, LA steps ahead of their wgmmas (their shared-memory loads'
+      // latency hidden behind the wgmmas in flight). Before a set is overwritten, the wgmmas of the step that last
+      // used it (NF steps back) must have completed: at most NF - LA - 1 commit groups may still be pending. When a
+      // chunk's steps are not a multiple of NF the rotation restarts each chunk, after all its wgmmas have completed;
+      // the first LA steps' fragments load at the chunk's start.
+      constexpr int kGroups = KS / SG, kSteps = (CK / 8) * kGroups * PH;
       auto load_frag = [&](const int step) {
-        const int k8 = step / (KS * PH), s = (step / PH) % KS, i = step % PH;
-        const float* p = As + a_off[0] + i * PWS + s + k8 * 8 * CSA;
-        const float v[4] = {p[0], p[kPix1], p[CSA], p[CSA + kPix1]};
+        const int k8 = step / (kGroups * PH), sg = (step / PH) % kGroups, i = step % PH;
 #pragma unroll
-        for (int j = 0; j < 4; ++j) afr[step % NF][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+        for (int q = 0; q < SG; ++q) {
+          const float* p = As + a_off[0] + i * PWS + sg * SG + q + k8 * 8 * CSA;
+          const float v[4] = {p[0], p[kPix1], p[CSA], p[CSA + kPix1]};
+#pragma unroll
+          for (int j = 0; j < 4; ++j) afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+        }
       };
       if (kSteps % NF != 0) {
         wgrs::wait<0>();
@@ -465,18 +474,22 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       const unsigned long long bd_chunk = b_desc0 + (unsigned)((cbase / 8) * 2 * BN);  // 16-byte units
 #pragma unroll
       for (int step = 0; step < kSteps; ++step) {
-        const int k8 = step / (KS * PH), s = (step / PH) % KS, i = step % PH;
+        const int k8 = step / (kGroups * PH), sg = (step / PH) % kGroups, i = step % PH;
         if (step + LA < kSteps) {
           wgrs::wait<NF - LA - 1>();
           load_frag(step + LA);
         }
         wgrs::fence();
 #pragma unroll
-        for (int r = 0; r < KR; ++r) {
-          const int h = i - r;
-          if (h < 0 || h >= TH) continue;
-          const unsigned long long bd = bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN);
-          wgrs::mma(acc[h], afr[step % NF], bd, (first && k8 == 0 && s == 0 && r == 0) ? 0 : 1);
+        for (int q = 0; q < SG; ++q) {
+          const int s = sg * SG + q;
+#pragma unroll
+          for (int r = 0; r < KR; ++r) {
+            const int h = i - r;
+            if (h < 0 || h >= TH) continue;
+            const unsigned long long bd = bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN);
+            wgrs::mma(acc[h], afr[step % NF][q], bd, (first && k8 == 0 && s == 0 && r == 0) ? 0 : 1);
+          }
         }
         wgrs::commit();
       }

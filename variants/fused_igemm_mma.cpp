@@ -194,17 +194,20 @@ class FusedWgmmaRs : public Variant {
         .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("nf", {3, 2, 4, 6}, "A fragment register sets in rotation: wgmmas of up to nf-la-1 input rows stay queued")
         .add("la", {1, 0, 2}, "steps (input rows) by which the A fragment loads run ahead of their wgmmas")
+        .add("wide", {1, 0}, "1: a step loads an input row's A fragments for every tap column (up to R*S wgmmas a "
+                             "step), 0: for one tap column (up to R)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
         .add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest")
         .add("form", {2, 3, 1, 4},
              "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
                    [](const Config& c) { return c.at("la") < c.at("nf"); });
-    space_.require("accumulators (th*bn/2) + fragments (4*nf) fit the register cap min(255, 65536/threads)",
+    space_.require("accumulators (th*bn/2) + fragments (4*nf, 3x with wide) fit the register cap min(255, 65536/threads)",
                    [](const Config& c) {
-                     // Estimate: accumulators, A fragment sets, ~48 for addresses, indices and the epilogue.
+                     // Estimate calibrated on ptxas -v (sm_90a, seed, th 4, 256 threads): accumulators, A fragment
+                     // sets, ~100 for addresses, indices and the epilogue (wide:1 spills from nf 3 on).
                      const Tile t = Tile::wgmma(c);
-                     const int64_t need = t.th * t.bn / 2 + 4 * c.at("nf") + 48;
+                     const int64_t need = t.th * t.bn / 2 + 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + 100;
                      return need <= std::min<int64_t>(255, 65536 / t.threads());
                    });
   }
@@ -242,7 +245,7 @@ class FusedWgmmaRs : public Variant {
         {"VEC", p.W % 4 == 0 ? "1" : "0"}, {"THREEX", "0"}, {"MISH_COUNT", s(p.mish_count)}, {"WGMMA", "1"},
         {"TH", s(t.th)}, {"TW", "64"}, {"BN", s(t.bn)}, {"CK", s(t.ck)}, {"WM", "4"}, {"WN", "1"},
         {"STAGES", s(t.stages)}, {"GROUPS", s(t.groups)}, {"STAGGER", "0"}, {"PAIRS", "0"}, {"BFRAG", "0"},
-        {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"MISH_FORM", s(c.at("form"))}, {"EPI_PRED", s(c.at("epi"))},
+        {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))}, {"EPI_PRED", s(c.at("epi"))},
         {"UNROLL_TAPS", "1"}, {"ROUND_A", s(c.at("round"))}, {"FOLD", "0"}, {"SPLIT", "0"}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
