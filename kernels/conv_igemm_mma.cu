@@ -29,6 +29,8 @@
 //   pixels (warp w: columns 16w..16w+15 of each row); wgmma mi computes row mi. An A fragment of input row i and
 //   tap column s serves every output row h = i - r (r = 0..KR-1): loaded once, used by up to KR wgmmas. NF register
 //   sets of A fragments rotate, each reused only when the wgmmas that read it have completed (wgmma.wait_group).
+//   3xTF32: the weights' big and small parts are both resident (twice the shared memory: bn 32 for the seed), the
+//   A fragments are split in registers, and each chunk's sums are added into IEEE fp32 accumulators after it.
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -148,10 +150,11 @@
 #endif
 #define CPS ((CPAD % 32 == 16 && !BFRAG && !WGMMA) ? CPAD + 8 : CPAD)
 static_assert(!BFRAG || (BN / WN) % 16 == 0, "BFRAG: a warp's output channels come in whole 16-channel blocks");
-#define B_FLOATS (RS * BN * CPS)
+#define WPARTS (WGMMA && THREEX ? 2 : 1)  // WGMMA 3xTF32: the weights' big and small parts, both resident
+#define B_FLOATS (RS * BN * CPS * WPARTS)
 #if WGMMA
-static_assert(WM == 4 && WN == 1 && TW == 64 && PAIRS == 0 && STRIDE == 1 && !BFRAG && !THREEX,
-              "WGMMA: one warpgroup (wm 4, wn 1) per group, 64-pixel rows (tw 64), pairs 0, stride 1, TF32");
+static_assert(WM == 4 && WN == 1 && TW == 64 && PAIRS == 0 && STRIDE == 1 && !BFRAG,
+              "WGMMA: one warpgroup (wm 4, wn 1) per group, 64-pixel rows (tw 64), pairs 0, stride 1");
 static_assert(BN == 32 || BN == 64 || BN == 128, "WGMMA: bn (the wgmma N) 32, 64 or 128");
 static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
 static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
@@ -278,12 +281,13 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   const long long i = (long long)blockIdx.x * 256 + threadIdx.x;
   if (i >= (long long)kblocks * B_FLOATS) return;
 #if WGMMA
-  // WGMMA: per (kb, rs, 8-channel step c8) two no-swizzle K-major core-matrix columns [kq][BN][4]: element e of
-  // output channel n's 16-byte row in column kq is channel 8 c8 + 2e + kq (logical k = e + 4 kq, as the A
-  // fragments hold it: k = t channel 2t, k = t + 4 channel 2t + 1).
+  // WGMMA: per (kb, rs, 8-channel step c8) and part (3xTF32: big, small) two no-swizzle K-major core-matrix
+  // columns [kq][BN][4]: element e of output channel n's 16-byte row in column kq is channel 8 c8 + 2e + kq
+  // (logical k = e + 4 kq, as the A fragments hold it: k = t channel 2t, k = t + 4 channel 2t + 1).
   const int e = (int)(i % 4), n = (int)((i / 4) % BN), kq = (int)((i / (4 * BN)) % 2);
-  const int c8 = (int)((i / (8LL * BN)) % (CPAD / 8));
-  const long long rest = i / ((long long)BN * CPAD);
+  const int part = (int)((i / (8LL * BN)) % WPARTS);
+  const int c8 = (int)((i / (8LL * BN * WPARTS)) % (CPAD / 8));
+  const long long rest = i / ((long long)BN * CPAD * WPARTS);
   const int rs = (int)(rest % RS), kb = (int)(rest / RS);
   const int c = c8 * 8 + 2 * e + kq, cp = c;
 #elif BFRAG
@@ -304,6 +308,10 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   float v = (k < K && c < C && cp < CPAD) ? w[((long long)k * C + c) * RS + rs] : 0.f;
 #if !THREEX
   v = __uint_as_float(tf32_bits(v));
+#elif WGMMA
+  unsigned big, small;
+  split_tf32(v, big, small);
+  v = __uint_as_float(part ? small : big);
 #endif
   wt[i] = v;
 }
@@ -408,6 +416,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   float acc[MI][NI][4];
 #if WGMMA
   unsigned afr[NF][SG][4];  // A fragment register sets in rotation
+#if THREEX
+  unsigned afs[NF][SG][4];  // their small parts
+  float pacc[MI][NI][4];    // the tensor core's sums over one chunk, added into acc in IEEE fp32 after it
+#endif
   const unsigned long long b_desc0 = wgrs::smem_desc(Bs, BN * 16, 128);  // K-adjacent core matrices BN*16 B apart
 #endif
 #if THREEX && FOLD
@@ -460,7 +472,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           const float* p = As + a_off[0] + i * PWS + sg * SG + q + k8 * 8 * CSA;
           const float v[4] = {p[0], p[kPix1], p[CSA], p[CSA + kPix1]};
 #pragma unroll
-          for (int j = 0; j < 4; ++j) afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+          for (int j = 0; j < 4; ++j) {
+#if THREEX
+            split_tf32(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
+#else
+            afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+#endif
+          }
         }
       };
       if (kSteps % NF != 0) {
@@ -471,7 +489,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
       for (int step = 0; step < LA; ++step) load_frag(step);
       const int first = (it % nchunks) == 0;  // the tile's first chunk: the first wgmma of each row overwrites
-      const unsigned long long bd_chunk = b_desc0 + (unsigned)((cbase / 8) * 2 * BN);  // 16-byte units
+      (void)first;  // (3xTF32: the chunk's sums always start afresh)
+      const unsigned long long bd_chunk = b_desc0 + (unsigned)((cbase / 8) * 2 * BN * WPARTS);  // 16-byte units
 #pragma unroll
       for (int step = 0; step < kSteps; ++step) {
         const int k8 = step / (kGroups * PH), sg = (step / PH) % kGroups, i = step % PH;
@@ -487,12 +506,30 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           for (int r = 0; r < KR; ++r) {
             const int h = i - r;
             if (h < 0 || h >= TH) continue;
-            const unsigned long long bd = bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN);
+            const unsigned long long bd =
+                bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN * WPARTS);
+#if THREEX
+            // Small terms first, then the big product; the chunk's first product of a row overwrites its sums.
+            wgrs::mma(pacc[h], afs[step % NF][q], bd, (k8 == 0 && s == 0 && r == 0) ? 0 : 1);
+            wgrs::mma(pacc[h], afr[step % NF][q], bd + 2 * BN, 1);
+            wgrs::mma(pacc[h], afr[step % NF][q], bd, 1);
+#else
             wgrs::mma(acc[h], afr[step % NF][q], bd, (first && k8 == 0 && s == 0 && r == 0) ? 0 : 1);
+#endif
           }
         }
         wgrs::commit();
       }
+#if THREEX
+      // The tensor core's own adds round toward zero: its sums over the chunk go into acc with IEEE adds.
+      wgrs::wait<0>();
+#pragma unroll
+      for (int mi = 0; mi < MI; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+          for (int j = 0; j < 4; ++j) acc[mi][ni][j] += pacc[mi][ni][j];
+#endif
     }
 #else
 #if UNROLL_TAPS
@@ -666,7 +703,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
               }
             }
 #endif
-#if !WGMMA  // (wgmma: the next tile's first wgmma overwrites them)
+#if !WGMMA || THREEX  // (TF32 wgmma: the next tile's first wgmma overwrites them)
             acc[mi][ni][j] = 0.f;
             acc[mi][ni][2 + j] = 0.f;
 #endif

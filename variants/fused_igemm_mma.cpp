@@ -15,15 +15,17 @@ namespace {
 struct Tile {
   int64_t th = 0, tw = 0, bn = 0, ck = 0, wm = 0, wn = 0, stages = 0, unroll = 0, groups = 0, bfrag = 0;
   bool is_wgmma = false;
+  int64_t wparts = 1;  // wgmma 3xTF32 keeps the weights' big and small parts resident
   Tile() = default;
   explicit Tile(const Config& c)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
         stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")), bfrag(c.at("bfrag")) {}
-  // fused.wgmma_rs_tf32: one warpgroup (4 warps along the pixels) per group, 64-pixel tile rows.
-  static Tile wgmma(const Config& c) {
+  // fused.wgmma_rs_*: one warpgroup (4 warps along the pixels) per group, 64-pixel tile rows.
+  static Tile wgmma(const Config& c, bool threex) {
     Tile t;
     t.th = c.at("th"), t.tw = 64, t.bn = c.at("bn"), t.ck = c.at("ck"), t.wm = 4, t.wn = 1;
     t.stages = c.at("stages"), t.unroll = 1, t.groups = c.at("groups"), t.bfrag = 0, t.is_wgmma = true;
+    t.wparts = threex ? 2 : 1;
     return t;
   }
   int64_t threads() const { return groups * wm * wn * 32; }
@@ -33,7 +35,7 @@ struct Tile {
   int64_t cpad(const Problem& p) const { return (p.C + ck - 1) / ck * ck; }
   // (Tile::wgmma sets wm = 4, wn = 1 and tw = 64, and the kernel's WGMMA keeps the weight rows unpadded.)
   int64_t cps(const Problem& p) const { return cpad(p) % 32 == 16 && !bfrag && !is_wgmma ? cpad(p) + 8 : cpad(p); }
-  int64_t b_floats(const Problem& p) const { return p.R * p.S * bn * cps(p); }
+  int64_t b_floats(const Problem& p) const { return p.R * p.S * bn * cps(p) * wparts; }
   int64_t csa(const Problem& p) const {
     const int64_t sh = p.pad % 4 == 0 ? 0 : 4 - p.pad % 4;
     const int64_t ph = (th - 1) * p.stride + p.R, pw = (tw - 1) * p.stride + p.S;
@@ -181,45 +183,62 @@ class FusedIgemm : public Variant {
   ParamSpace space_;
 };
 
-// fused.wgmma_rs_tf32: the same implicit GEMM, loader and epilogue on Hopper's warpgroup MMA (kernel WGMMA=1):
-// wgmma.mma_async m64nBNk8 TF32 with the A operand (64 pixels of a tile row x 8 channels) from registers, loaded
-// from the NCHW patch as for mma.sync, and B (the resident weights) read by the tensor core from shared memory.
+// fused.wgmma_rs_tf32 and fused.wgmma_rs_3xtf32: the same implicit GEMM, loader and epilogue on Hopper's warpgroup
+// MMA (kernel WGMMA=1): wgmma.mma_async m64nBNk8 TF32 with the A operand (64 pixels of a tile row x 8 channels) from
+// registers, loaded from the NCHW patch as for mma.sync, and B (the resident weights) read by the tensor core from
+// shared memory. 3xTF32 keeps the weights' big and small parts resident, splits A in registers, issues three
+// wgmmas per product and adds each chunk's tensor-core sums into IEEE fp32 accumulators.
+template <bool kThreeX>
 class FusedWgmmaRs : public Variant {
  public:
   FusedWgmmaRs() {
+    // The first values make the default, the fastest measured on the H100 (seed, 2026-12-05, session 5 calls 3-5:
+    // th 4 and 2 warpgroups well ahead, then nf 4 with la 2, wide 0, form 2; round 1 for accuracy at the same speed).
+    // 3xTF32: bn 32, the widest whose two weight parts fit the seed's shared memory.
+    using V = std::vector<int64_t>;
+    auto pick = [](V tf32, V threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
-        .add("bn", {64, 32}, "output channels per CTA = the wgmma N (their weights stay in shared memory)")
+        .add("bn", pick({64, 32}, {32, 64}), "output channels per CTA = the wgmma N (their weights stay in shared memory)")
         .add("ck", {8, 16}, "input channels per pipeline stage")
         .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
         .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
-        .add("nf", {3, 2, 4, 6}, "A fragment register sets in rotation: wgmmas of up to nf-la-1 input rows stay queued")
-        .add("la", {1, 0, 2}, "steps (input rows) by which the A fragment loads run ahead of their wgmmas")
-        .add("wide", {1, 0}, "1: a step loads an input row's A fragments for every tap column (up to R*S wgmmas a "
+        .add("nf", {4, 3, 2, 6}, "A fragment register sets in rotation: wgmmas of up to nf-la-1 input rows stay queued")
+        .add("la", {2, 1, 0}, "steps (input rows) by which the A fragment loads run ahead of their wgmmas")
+        .add("wide", {0, 1}, "1: a step loads an input row's A fragments for every tap column (up to R*S wgmmas a "
                              "step), 0: for one tap column (up to R)")
-        .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
-        .add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest")
-        .add("form", {2, 3, 1, 4},
-             "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
+        .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair");
+    if (kThreeX)
+      space_.add("split", {1, 0}, "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
+    else
+      space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
+    space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
+               "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
                    [](const Config& c) { return c.at("la") < c.at("nf"); });
-    space_.require("accumulators (th*bn/2) + fragments (4*nf, 3x with wide) fit the register cap min(255, 65536/threads)",
-                   [](const Config& c) {
-                     // Estimate calibrated on ptxas -v (sm_90a, seed, th 4, 256 threads): accumulators, A fragment
-                     // sets, ~100 for addresses, indices and the epilogue (wide:1 spills from nf 3 on).
-                     const Tile t = Tile::wgmma(c);
-                     const int64_t need = t.th * t.bn / 2 + 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + 100;
-                     return need <= std::min<int64_t>(255, 65536 / t.threads());
-                   });
+    space_.require("accumulators and fragments fit the register cap min(255, 65536/threads)", [](const Config& c) {
+      // Estimate calibrated on ptxas -v (sm_90a, seed, th 4, 256 threads): accumulators (3xTF32: twice, the chunk's
+      // sums beside the IEEE ones), A fragment sets (4*nf registers, 3x with wide, twice with 3xTF32's small parts),
+      // ~100 for addresses, indices and the epilogue (TF32 wide:1 spills from nf 3 on).
+      const Tile t = Tile::wgmma(c, kThreeX);
+      const int64_t x = kThreeX ? 2 : 1;
+      const int64_t need = x * t.th * t.bn / 2 + x * 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + 100;
+      return need <= std::min<int64_t>(255, 65536 / t.threads());
+    });
   }
-  std::string id() const override { return "fused.wgmma_rs_tf32"; }
+  std::string id() const override { return kThreeX ? "fused.wgmma_rs_3xtf32" : "fused.wgmma_rs_tf32"; }
   std::string description() const override {
-    return "implicit GEMM on Hopper wgmma TF32 (sm_90a), A (pixels) from registers loaded from NCHW input patches, "
-           "B (weights) resident in shared memory, persistent CTAs, cp.async input pipeline, bias + Mish epilogue";
+    return std::string("implicit GEMM on Hopper wgmma ") + (kThreeX ? "3xTF32 (fp32-accurate)" : "TF32") +
+           " (sm_90a), A (pixels) from registers loaded from NCHW input patches, B (weights) resident in shared "
+           "memory, persistent CTAs, cp.async input pipeline, bias + Mish epilogue";
   }
   std::optional<Ceiling> ceiling(const Config&, const DeviceInfo&) const override {
-    return Ceiling{"wgmma TF32 (dense)", kWgmmaTf32FlopsPerClkPerSm};
+    return kThreeX ? Ceiling{"wgmma 3xTF32 (dense)", kWgmmaTf32FlopsPerClkPerSm / 3}  // three wgmmas a multiply-add
+                   : Ceiling{"wgmma TF32 (dense)", kWgmmaTf32FlopsPerClkPerSm};
   }
-  std::string precision(const Config&) const override { return "tf32"; }
+  std::string precision(const Config& c) const override {
+    if (!kThreeX) return "tf32";
+    return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";
+  }
   const ParamSpace& space() const override { return space_; }
   Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {
     if (d.cc_major != 9 || d.cc_minor != 0)
@@ -227,8 +246,8 @@ class FusedWgmmaRs : public Variant {
                          "." + std::to_string(d.cc_minor));
     if (p.stride != 1)
       return Support::no("stride " + std::to_string(p.stride) +
-                         ": the wgmma_rs variant needs stride 1 (an input row's fragments serve R output rows)");
-    const Tile t = Tile::wgmma(c);
+                         ": the wgmma_rs variants need stride 1 (an input row's fragments serve R output rows)");
+    const Tile t = Tile::wgmma(c, kThreeX);
     const int64_t smem = t.smem_bytes(p);
     if (smem > int64_t(d.smem_per_block_optin))
       return Support::no("shared memory " + std::to_string(smem) + " B (resident weights " +
@@ -238,22 +257,23 @@ class FusedWgmmaRs : public Variant {
     return Support::yes();
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
-    const Tile t = Tile::wgmma(c);
+    const Tile t = Tile::wgmma(c, kThreeX);
     auto s = [](int64_t v) { return std::to_string(v); };
     std::vector<std::pair<std::string, std::string>> defs = {
         {"KR", s(p.R)}, {"KS", s(p.S)}, {"STRIDE", "1"}, {"PAD", s(p.pad)}, {"CPAD", s(t.cpad(p))},
-        {"VEC", p.W % 4 == 0 ? "1" : "0"}, {"THREEX", "0"}, {"MISH_COUNT", s(p.mish_count)}, {"WGMMA", "1"},
-        {"TH", s(t.th)}, {"TW", "64"}, {"BN", s(t.bn)}, {"CK", s(t.ck)}, {"WM", "4"}, {"WN", "1"},
+        {"VEC", p.W % 4 == 0 ? "1" : "0"}, {"THREEX", kThreeX ? "1" : "0"}, {"MISH_COUNT", s(p.mish_count)},
+        {"WGMMA", "1"}, {"TH", s(t.th)}, {"TW", "64"}, {"BN", s(t.bn)}, {"CK", s(t.ck)}, {"WM", "4"}, {"WN", "1"},
         {"STAGES", s(t.stages)}, {"GROUPS", s(t.groups)}, {"STAGGER", "0"}, {"PAIRS", "0"}, {"BFRAG", "0"},
-        {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))}, {"EPI_PRED", s(c.at("epi"))},
-        {"UNROLL_TAPS", "1"}, {"ROUND_A", s(c.at("round"))}, {"FOLD", "0"}, {"SPLIT", "0"}};
+        {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))},
+        {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
+        {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};
   }
   std::unique_ptr<Instance> instantiate(const Problem& p, const Config& c, std::vector<LoadedKernel> k,
                                         const LaunchEnv& env) const override {
-    return std::make_unique<IgemmInstance>(p, Tile::wgmma(c), std::move(k), env.device);
+    return std::make_unique<IgemmInstance>(p, Tile::wgmma(c, kThreeX), std::move(k), env.device);
   }
 
  private:
@@ -266,5 +286,8 @@ using FusedIgemm3xTf32 = FusedIgemm<true>;
 }  // namespace
 CONVMISH_REGISTER_VARIANT(FusedIgemmTf32);
 CONVMISH_REGISTER_VARIANT(FusedIgemm3xTf32);
-CONVMISH_REGISTER_VARIANT(FusedWgmmaRs);
+using FusedWgmmaRsTf32 = FusedWgmmaRs<false>;
+using FusedWgmmaRs3xTf32 = FusedWgmmaRs<true>;
+CONVMISH_REGISTER_VARIANT(FusedWgmmaRsTf32);
+CONVMISH_REGISTER_VARIANT(FusedWgmmaRs3xTf32);
 }  // namespace convmish
