@@ -30,7 +30,8 @@
 //   tap column s serves every output row h = i - r (r = 0..KR-1): loaded once, used by up to KR wgmmas. NF register
 //   sets of A fragments rotate, each reused only when the wgmmas that read it have completed (wgmma.wait_group).
 //   3xTF32: the weights' big and small parts are both resident (twice the shared memory: bn 32 for the seed), the
-//   A fragments are split in registers, and each chunk's sums are added into IEEE fp32 accumulators after it.
+//   A fragments are split in registers, and the tensor core's sums are added into IEEE fp32 accumulators after at
+//   most 27 of its own (truncating) adds: after each chunk, column group or step (kFoldAt).
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -465,6 +466,19 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       // chunk's steps are not a multiple of NF the rotation restarts each chunk, after all its wgmmas have completed;
       // the first LA steps' fragments load at the chunk's start.
       constexpr int kGroups = KS / SG, kSteps = (CK / 8) * kGroups * PH;
+#if THREEX
+      // The tensor core's own adds round toward zero: its sums go into acc with IEEE adds after at most 27 of them
+      // per accumulator (the seed's chunk with ck 8, measured in the fp32 class: rel. L2 1.1e-6): after the chunk
+      // (kFoldAt 0), after each column group of PH steps (1), or after each step (2).
+      constexpr int kAddsChunk = 3 * KR * KS * (CK / 8), kAddsGroup = 3 * KR * SG;
+      constexpr int kFoldAt = kAddsChunk <= 27 ? 0 : kAddsGroup <= 27 ? 1 : 2;
+      auto fold_row = [&](int h) {
+#pragma unroll
+        for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+          for (int j = 0; j < 4; ++j) acc[h][ni][j] += pacc[h][ni][j];
+      };
+#endif
       auto load_frag = [&](const int step) {
         const int k8 = step / (kGroups * PH), sg = (step / PH) % kGroups, i = step % PH;
 #pragma unroll
@@ -509,8 +523,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
             const unsigned long long bd =
                 bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN * WPARTS);
 #if THREEX
-            // Small terms first, then the big product; the chunk's first product of a row overwrites its sums.
-            wgrs::mma(pacc[h], afs[step % NF][q], bd, (k8 == 0 && s == 0 && r == 0) ? 0 : 1);
+            // Small terms first, then the big product; a row's first product after a fold overwrites its sums.
+            const bool fresh = kFoldAt == 0 ? (k8 == 0 && sg == 0 && r == 0 && q == 0)
+                                            : kFoldAt == 1 ? (r == 0 && q == 0) : q == 0;
+            wgrs::mma(pacc[h], afs[step % NF][q], bd, fresh ? 0 : 1);
             wgrs::mma(pacc[h], afr[step % NF][q], bd + 2 * BN, 1);
             wgrs::mma(pacc[h], afr[step % NF][q], bd, 1);
 #else
@@ -519,16 +535,22 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           }
         }
         wgrs::commit();
+#if THREEX
+        // Fold after a column group (all rows have new sums) or after a step (the rows it touched).
+        if (kFoldAt == 2 || (kFoldAt == 1 && i == PH - 1)) {
+          wgrs::wait<0>();
+#pragma unroll
+          for (int h = 0; h < TH; ++h)
+            if (kFoldAt == 1 || (i - h >= 0 && i - h < KR)) fold_row(h);
+        }
+#endif
       }
 #if THREEX
-      // The tensor core's own adds round toward zero: its sums over the chunk go into acc with IEEE adds.
-      wgrs::wait<0>();
+      if (kFoldAt == 0) {
+        wgrs::wait<0>();
 #pragma unroll
-      for (int mi = 0; mi < MI; ++mi)
-#pragma unroll
-        for (int ni = 0; ni < NI; ++ni)
-#pragma unroll
-          for (int j = 0; j < 4; ++j) acc[mi][ni][j] += pacc[mi][ni][j];
+        for (int h = 0; h < TH; ++h) fold_row(h);
+      }
 #endif
     }
 #else
