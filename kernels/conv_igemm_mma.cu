@@ -286,7 +286,8 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   // columns [kq][BN][4]: element e of output channel n's 16-byte row in column kq is channel 8 c8 + 2e + kq
   // (logical k = e + 4 kq, as the A fragments hold it: k = t channel 2t, k = t + 4 channel 2t + 1).
   const int e = (int)(i % 4), n = (int)((i / 4) % BN), kq = (int)((i / (4 * BN)) % 2);
-  const int part = (int)((i / (8LL * BN)) % WPARTS);
+  const int part = (int)((i / (8LL * BN)) % WPARTS);  // (always 0 for TF32)
+  (void)part;
   const int c8 = (int)((i / (8LL * BN * WPARTS)) % (CPAD / 8));
   const long long rest = i / ((long long)BN * CPAD * WPARTS);
   const int rs = (int)(rest % RS), kb = (int)(rest / RS);

@@ -104,7 +104,8 @@ static std::string cm_launch(const ConvMishArgs& a, void*, cudaStream_t s) {
 // correct; the tuner's grid (as many CTAs as fit, a multiple of the channel blocks, at most one tile per warp group)
 // is what makes it fast. Shared memory is the record's details.smem_bytes: it depends only on compiled-in values
 // (filter, tiles, stages, groups, CPAD), so it holds for every shape the export admits.
-// fused.wgmma_tf32 launches the same way with its own kernels (wgmma_weights, conv_wgmma, W_FLOATS).
+// fused.wgmma_tf32 launches the same way with its own kernels (wgmma_weights, conv_wgmma, W_FLOATS); fused.wgmma_rs_*
+// with the igemm kernels themselves, compiled for sm_90a.
 struct PersistentKernels {
   const char *prep, *main, *floats, *math;
   int min_cc;
@@ -194,6 +195,10 @@ ExportLaunch igemm(const ExportContext& ctx) {
 ExportLaunch wgmma(const ExportContext& ctx) {
   return persistent(ctx, {"wgmma_weights", "conv_wgmma", "W_FLOATS", "wgmma (sm_90a)", 90});
 }
+// fused.wgmma_rs_*: the igemm kernels compiled with WGMMA=1 (sm_90a).
+ExportLaunch wgmma_rs(const ExportContext& ctx) {
+  return persistent(ctx, {"igemm_weights", "conv_igemm_mma", "B_FLOATS", "wgmma (sm_90a)", 90});
+}
 
 bool is(const Variant& v, const char* id) { return v.id() == id; }
 
@@ -201,7 +206,8 @@ const bool registered =
     register_exporter({[](const Variant& v) { return is(v, "fused.naive"); }, naive}) &&
     register_exporter({[](const Variant& v) { return is(v, "fused.tiled_fp32"); }, tiled}) &&
     register_exporter({[](const Variant& v) { return v.id().rfind("fused.igemm_", 0) == 0; }, igemm}) &&
-    register_exporter({[](const Variant& v) { return v.id().rfind("fused.wgmma_", 0) == 0; }, wgmma});
+    register_exporter({[](const Variant& v) { return is(v, "fused.wgmma_tf32"); }, wgmma}) &&
+    register_exporter({[](const Variant& v) { return v.id().rfind("fused.wgmma_rs_", 0) == 0; }, wgmma_rs});
 
 }  // namespace
 }  // namespace convmish

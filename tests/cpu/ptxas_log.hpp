@@ -33,6 +33,12 @@ inline int spill_bytes(const std::string& log, const std::string& kernel) {
   return spill_bytes(log.substr(from, to == std::string::npos ? std::string::npos : to - from));
 }
 
+// ptxas's C751x notes "wgmma.mma_async instructions are serialized due to ...": each wgmma then waits for the
+// previous one, a silent loss of most of the tensor core's rate.
+inline bool wgmma_serialized(const std::string& log) {
+  return log.find("wgmma.mma_async instructions are serialized") != std::string::npos;
+}
+
 // Sets CONVMISH_NVRTC_OPTIONS=--ptxas-options=-v for its lifetime, then puts back what was there.
 class VerbosePtxas {
  public:

@@ -1,0 +1,99 @@
+// fused.wgmma_rs_tf32 / fused.wgmma_rs_3xtf32 without a GPU: the defaults compile for sm_90a with neither spills nor
+// serialized wgmmas (ptxas through NVRTC), on the seed and on a 5x5 filter (3xTF32 folds its sums per column group
+// there); the look-ahead constraint; and the resident weights' size with 3xTF32's two parts.
+#include <gtest/gtest.h>
+
+#include "ptxas_log.hpp"
+#include "tuner/device.hpp"
+#include "tuner/rtc.hpp"
+#include "tuner/variant.hpp"
+
+using namespace convmish;
+
+namespace {
+const char* kIds[] = {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32"};
+
+DeviceInfo h100() {
+  DeviceInfo d;
+  d.cc_major = 9, d.cc_minor = 0, d.sm_count = 132, d.smem_per_block_optin = 232448;
+  return d;
+}
+}  // namespace
+
+TEST(FusedWgmmaRs, PtxasNoteOfSerializedWgmmasIsRecognised) {
+  EXPECT_TRUE(testing_ptxas::wgmma_serialized(
+      "ptxas info    : (C7518) Potential Performance Loss: wgmma.mma_async instructions are serialized due to "
+      "program dependence on compiler-inserted WG.DP in divergent path in the function 'conv_igemm_mma'"));
+  EXPECT_FALSE(testing_ptxas::wgmma_serialized("ptxas info    : Used 254 registers, used 16 barriers"));
+}
+
+TEST(FusedWgmmaRs, DefaultsCompileForSm90aWithoutSpillsOrSerializedWgmmas) {
+  const testing_ptxas::VerbosePtxas verbose;
+  const Compiler compiler(9, 0, {});
+  for (const char* shape : {"seed", "2,6,11,13,9,5"}) {
+    const Problem p = parse_problem(shape);
+    for (const char* id : kIds) {
+      const Variant* v = Registry::instance().find(id);
+      ASSERT_NE(v, nullptr) << id;
+      const Config c = v->space().default_config();
+      ASSERT_TRUE(v->supports(p, c, h100()).ok) << id << " " << shape;
+      int checked = 0;
+      for (const KernelSpec& spec : v->kernels(p, c)) {
+        EXPECT_TRUE(spec.arch_specific) << id << " " << spec.name;
+        if (spec.name != "conv_igemm_mma") continue;
+        CompiledKernel k;
+        ASSERT_NO_THROW(k = compiler.compile(spec)) << id;
+        EXPECT_EQ(k.arch, "sm_90a") << id;
+        EXPECT_EQ(testing_ptxas::spill_bytes(k.log, spec.name), 0) << id << " " << shape << "\n" << k.log;
+        EXPECT_FALSE(testing_ptxas::wgmma_serialized(k.log)) << id << " " << shape << "\n" << k.log;
+        const int regs = testing_ptxas::registers(k.log, spec.name);
+        EXPECT_GT(regs, 0) << id << "\n" << k.log;
+        EXPECT_LE(regs, 255) << id;
+        ++checked;
+      }
+      EXPECT_EQ(checked, 1) << id << ": no conv_igemm_mma kernel among the specs";
+    }
+  }
+}
+
+TEST(FusedWgmmaRs, LookAheadMustStayBelowTheFragmentSets) {
+  for (const char* id : kIds) {
+    const Variant* v = Registry::instance().find(id);
+    ASSERT_NE(v, nullptr) << id;
+    Config c = v->space().default_config();
+    c["nf"] = 3, c["la"] = 2, c["wide"] = 0;
+    EXPECT_FALSE(v->space().violation(c)) << id;
+    // A set loaded la steps ahead and reused nf steps after its use: la >= nf would overwrite it in flight.
+    c["nf"] = 2;
+    const auto why = v->space().violation(c);
+    ASSERT_TRUE(why) << id;
+    EXPECT_NE(why->find("la < nf"), std::string::npos) << *why;
+  }
+}
+
+TEST(FusedWgmmaRs, ThreeXKeepsBothWeightPartsResidentAndDeclinesWhatDoesNotFit) {
+  const Problem seed = parse_problem("seed");
+  const Variant* tf32 = Registry::instance().find("fused.wgmma_rs_tf32");
+  const Variant* x3 = Registry::instance().find("fused.wgmma_rs_3xtf32");
+  ASSERT_NE(tf32, nullptr);
+  ASSERT_NE(x3, nullptr);
+  Config c = x3->space().default_config();
+  EXPECT_EQ(c.at("bn"), 32);
+  EXPECT_EQ(x3->precision(c), "fp32");
+  EXPECT_TRUE(x3->supports(seed, c, h100()).ok);
+  // 64 output channels' big and small weights take 2 x 147456 B: more than an H100 block may have.
+  c["bn"] = 64;
+  const Support s = x3->supports(seed, c, h100());
+  EXPECT_FALSE(s.ok);
+  EXPECT_NE(s.reason.find("shared memory"), std::string::npos) << s.reason;
+  // The same tile in TF32 keeps one part and fits.
+  Config t = tf32->space().default_config();
+  EXPECT_EQ(t.at("bn"), 64);
+  EXPECT_TRUE(tf32->supports(seed, t, h100()).ok);
+  // Other GPUs and strides are declined with the reason.
+  DeviceInfo a100 = h100();
+  a100.cc_major = 8;
+  EXPECT_NE(tf32->supports(seed, t, a100).reason.find("sm_90a"), std::string::npos);
+  const Problem strided = parse_problem("3,5,16,19,7,3,3,2,1");
+  EXPECT_NE(tf32->supports(strided, t, h100()).reason.find("stride"), std::string::npos);
+}
