@@ -71,7 +71,7 @@
 #define STAGGER 0  // 1: group 1 starts its MMAs half a tile after group 0, so that their epilogues alternate
 #endif
 #ifndef ROUND_A
-#define ROUND_A 1  // A operand: 0 truncated by the tensor core, 1 rounded to nearest (WGMMA 2: and low bits cleared)
+#define ROUND_A 1
 #endif
 #ifndef THREEX
 #define THREEX 0
@@ -491,9 +491,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX
             split_tf32(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
 #else
-            // ROUND_A 2: rounded and the 13 low bits cleared (the tensor core ignores them either way).
-            afr[step % NF][q][j] =
-                ROUND_A == 2 ? tf32_round(v[j]) : ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+            afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
 #endif
           }
         }
