@@ -198,7 +198,8 @@ class FusedWgmmaRs : public Variant {
     using V = std::vector<int64_t>;
     auto pick = [](V tf32, V threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
-        .add("bn", pick({64, 32}, {32, 64}), "output channels per CTA = the wgmma N (their weights stay in shared memory)")
+        .add("bn", pick({64, 32}, {32, 64}),
+             "output channels per CTA = the wgmma N (their weights stay in shared memory)")
         .add("ck", {8, 16}, "input channels per pipeline stage")
         .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
         .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
@@ -208,7 +209,8 @@ class FusedWgmmaRs : public Variant {
                              "step), 0: for one tap column (up to R)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair");
     if (kThreeX)
-      space_.add("split", {1, 0}, "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
+      space_.add("split", {1, 0},
+                 "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
     else
       space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
