@@ -39,6 +39,9 @@
 #include "common.cuh"
 #include "cp_async.cuh"
 #include "mish.cuh"
+#if WGMMA
+#include "wgmma.cuh"
+#endif
 
 #ifndef TH
 #define TH 8
@@ -196,19 +199,10 @@ __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsi
 #if WGMMA
 // Warpgroup MMA helpers (sm_90a).
 namespace wgrs {
-// Shared-memory matrix descriptor, no swizzle: start address, leading (between K-adjacent core matrices) and
-// stride (between N-adjacent 8-row core matrices) byte offsets, in 16-byte units.
-__device__ __forceinline__ unsigned long long smem_desc(const void* p, unsigned lbo, unsigned sbo) {
-  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
-  return (unsigned long long)((addr & 0x3FFFF) >> 4) | ((unsigned long long)(lbo >> 4) << 16) |
-         ((unsigned long long)(sbo >> 4) << 32);
-}
-__device__ __forceinline__ void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
-}
+using cm_wgmma::commit;
+using cm_wgmma::fence;
+using cm_wgmma::smem_desc;
+using cm_wgmma::wait;
 // d (a thread's BN/2 accumulators of one m64 block, as [NI][4]: the mma.sync layout per 8 columns) += a (its A
 // fragment: rows g, g+8 of its warp's 16, k = t, t+4) x B (descriptor); scale_d == 0 overwrites d.
 __device__ __forceinline__ void mma(float (&d)[NI][4], const unsigned (&a)[4], unsigned long long db, int scale_d) {

@@ -25,6 +25,7 @@
 #include "common.cuh"
 #include "cp_async.cuh"  // the one-time copy of the weights
 #include "mish.cuh"
+#include "wgmma.cuh"
 
 #ifndef TH
 #define TH 1  // output rows per tile: one wgmma per row and tap
@@ -98,20 +99,7 @@ static_assert(CK % 8 == 0 && CPAD % CK == 0, "CK: a multiple of 8 dividing CPAD"
 
 namespace wg {
 
-__device__ __forceinline__ unsigned long long smem_desc(const void* p, unsigned lbo, unsigned sbo) {
-  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
-  // Start address, leading and stride byte offsets in 16-byte units; base offset 0; layout type 0 (no swizzle).
-  return (unsigned long long)((addr & 0x3FFFF) >> 4) | ((unsigned long long)(lbo >> 4) << 16) |
-         ((unsigned long long)(sbo >> 4) << 32);
-}
-
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wgmma_wait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
-}
 // Keeps the compiler from moving accesses of an accumulator across the asynchronous MMAs that own it.
 template <int N>
 __device__ __forceinline__ void fence_regs(float (&d)[N]) {
@@ -377,7 +365,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
   // while it loads and stores; the last stage of a tile waits for all of them before its epilogue. The loop body is
   // unrolled DEPTH times so that every register stage has a constant index.
   // Descriptors: start addresses advance in 16-byte units, so a stage's descriptors are a base plus constants.
-  const unsigned long long a_desc0 = wg::smem_desc(Ws, a_lbo, 128), b_desc0 = wg::smem_desc(As0, b_lbo, 128);
+  const unsigned long long a_desc0 = cm_wgmma::smem_desc(Ws, a_lbo, 128), b_desc0 = cm_wgmma::smem_desc(As0, b_lbo, 128);
   auto step = [&](const int P, int it) {  // P = it % DEPTH, a constant at both call sites
     wg::fence_proxy_async();  // this thread's shared stores, visible to the tensor core's (async proxy) reads
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
@@ -387,7 +375,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
     const unsigned long long b_desc = b_desc0 + (unsigned)((it % NBUF) * A_STAGE * 4 / 16);
 #pragma unroll
     for (int h = 0; h < TH; ++h) wg::fence_regs(acc[h]);
-    wg::wgmma_fence();
+    cm_wgmma::fence();
 #pragma unroll
     for (int rs = 0; rs < RS; ++rs)
 #pragma unroll
@@ -398,7 +386,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
         for (int h = 0; h < TH; ++h)
           wg::wgmma_tf32(acc[h], da, b_desc + ((2 * k8 * PH + h + rs / KS) * PWS + rs % KS) * 4 * 4 / 16, accumulate);
       }
-    wg::wgmma_commit();
+    cm_wgmma::commit();
     const int kNext = (P + 1) % DEPTH;  // the register stage holding stage it + 1
     if (it + 1 < total_it) store_regs(kNext, As0 + ((it + 1) % NBUF) * A_STAGE);
     if (it + 1 + DEPTH < total_it) load_regs(kNext, it + 1 + DEPTH);
@@ -406,9 +394,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
     if (prev_tile >= 0 && chunk < ESLICES) wg::epilogue_slice<0>(chunk, prev, prev_out, bias_t[0], bias_t[8], t);
 #endif
     if (NBUF == 3 && chunk != NCHUNK - 1) {
-      wg::wgmma_wait<1>();  // stage it - 1 done: its buffer takes stage it + 2 in the next iteration
+      cm_wgmma::wait<1>();  // stage it - 1 done: its buffer takes stage it + 2 in the next iteration
     } else {
-      wg::wgmma_wait<0>();
+      cm_wgmma::wait<0>();
     }
 #pragma unroll
     for (int h = 0; h < TH; ++h) wg::fence_regs(acc[h]);

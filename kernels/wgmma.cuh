@@ -1,0 +1,22 @@
+// Hopper warpgroup MMA helpers (sm_90a), shared by conv_wgmma.cu and conv_igemm_mma.cu (WGMMA=1).
+#pragma once
+
+namespace cm_wgmma {
+
+// Shared-memory matrix descriptor, no swizzle: start address, leading (between K-adjacent core matrices) and stride
+// (between M- or N-adjacent 8-row core matrices) byte offsets, in 16-byte units; base offset 0.
+__device__ __forceinline__ unsigned long long smem_desc(const void* p, unsigned lbo, unsigned sbo) {
+  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  return (unsigned long long)((addr & 0x3FFFF) >> 4) | ((unsigned long long)(lbo >> 4) << 16) |
+         ((unsigned long long)(sbo >> 4) << 32);
+}
+// Orders this thread's register and shared-memory accesses before the wgmmas that follow.
+__device__ __forceinline__ void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+// Waits until at most N committed groups of this warpgroup are pending.
+template <int N>
+__device__ __forceinline__ void wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+
+}  // namespace cm_wgmma
