@@ -47,6 +47,16 @@ struct Tile {
   int64_t kblocks(const Problem& p) const { return (p.K + bn - 1) / bn; }
   int64_t tiles(const Problem& p) const { return (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N; }
   int64_t weight_floats(const Problem& p) const { return kblocks(p) * b_floats(p); }
+  // The shared memory and index ranges of the kernel, on device d.
+  Support fits(const Problem& p, const DeviceInfo& d) const {
+    const int64_t smem = smem_bytes(p);
+    if (smem > int64_t(d.smem_per_block_optin))
+      return Support::no("shared memory " + std::to_string(smem) + " B (resident weights " +
+                         std::to_string(4 * b_floats(p)) + " B + input stages) exceeds the device's " +
+                         std::to_string(d.smem_per_block_optin) + " B per block");
+    if (tiles(p) > 0x7fffffffLL || weight_floats(p) > 0x7fffffffLL) return Support::no("problem too large");
+    return Support::yes();
+  }
 };
 
 class IgemmInstance : public PersistentInstance {
@@ -76,8 +86,7 @@ class FusedIgemm : public Variant {
     // The first values make the default: the fastest configuration of each measured on the H100 (seed, 2026-12-05,
     // results/h100/2026-12-05_3f46d83* and _7d92a32): TF32 3.255-3.451 ms over four calls, 3xTF32 8.633 ms in the
     // fp32 class; neither uses local memory.
-    using V = std::vector<int64_t>;
-    auto pick = [](V tf32, V threex) { return kThreeX ? threex : tf32; };
+    auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", pick({4, 8, 16, 32}, {8, 4, 16, 32}), "output rows per tile")
         .add("tw", pick({64, 32, 16}, {32, 64, 16}), "output columns per tile (multiple of 16)")
         .add("bn", {64, 32, 128}, "output channels per CTA (their weights stay in shared memory)")
@@ -146,13 +155,7 @@ class FusedIgemm : public Variant {
   Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {
     if (d.cc_major < 8) return Support::no("mma.sync TF32 needs compute capability 8.0 or newer");
     const Tile t(c);
-    const int64_t smem = t.smem_bytes(p);
-    if (smem > int64_t(d.smem_per_block_optin))
-      return Support::no("shared memory " + std::to_string(smem) + " B (resident weights " +
-                         std::to_string(4 * t.b_floats(p)) + " B + input stages) exceeds the device's " +
-                         std::to_string(d.smem_per_block_optin) + " B per block");
-    if (t.tiles(p) > 0x7fffffffLL || t.weight_floats(p) > 0x7fffffffLL) return Support::no("problem too large");
-    return Support::yes();
+    return t.fits(p, d);
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
     const Tile t(c);
@@ -195,8 +198,7 @@ class FusedWgmmaRs : public Variant {
     // The first values make the default, the fastest measured on the H100 (seed, 2026-12-05, session 5 calls 3-5:
     // th 4 and 2 warpgroups well ahead, then nf 4 with la 2, wide 0, form 2; round 1 for accuracy at the same speed).
     // 3xTF32: bn 32, the widest whose two weight parts fit the seed's shared memory.
-    using V = std::vector<int64_t>;
-    auto pick = [](V tf32, V threex) { return kThreeX ? threex : tf32; };
+    auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
              "output channels per CTA = the wgmma N (their weights stay in shared memory)")
@@ -250,13 +252,7 @@ class FusedWgmmaRs : public Variant {
       return Support::no("stride " + std::to_string(p.stride) +
                          ": the wgmma_rs variants need stride 1 (an input row's fragments serve R output rows)");
     const Tile t = Tile::wgmma(c, kThreeX);
-    const int64_t smem = t.smem_bytes(p);
-    if (smem > int64_t(d.smem_per_block_optin))
-      return Support::no("shared memory " + std::to_string(smem) + " B (resident weights " +
-                         std::to_string(4 * t.b_floats(p)) + " B + input stages) exceeds the device's " +
-                         std::to_string(d.smem_per_block_optin) + " B per block");
-    if (t.tiles(p) > 0x7fffffffLL || t.weight_floats(p) > 0x7fffffffLL) return Support::no("problem too large");
-    return Support::yes();
+    return t.fits(p, d);
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
     const Tile t = Tile::wgmma(c, kThreeX);
