@@ -341,6 +341,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     for (int i = tid_all; i < BN; i += THREADS) bias_s[i] = (a.b && k0 + i < a.K) ? a.b[k0 + i] : 0.f;
     cp_async_commit();
     cp_async_wait<0>();
+#if WGMMA
+    cm_wgmma::fence_proxy_async();  // the weights, written by cp.async, are read by wgmma (the async proxy)
+#endif
     __syncthreads();  // every group reads what all threads copied; from here on each group syncs on its own
   }
 
@@ -414,7 +417,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   unsigned afr[NF][SG][4];  // A fragment register sets in rotation
 #if THREEX
   unsigned afs[NF][SG][4];  // their small parts
-  float pacc[MI][NI][4];    // the tensor core's sums over one chunk, added into acc in IEEE fp32 after it
+  float pacc[MI][NI][4];    // the tensor core's sums since the last fold (kFoldAt), added into acc in IEEE fp32
 #endif
   const unsigned long long b_desc0 = wgrs::smem_desc(Bs, BN * 16, 128);  // K-adjacent core matrices BN*16 B apart
 #endif
@@ -438,7 +441,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // completed: with the epilogue inside the chunk loop behind a branch, ptxas serialized every wgmma (C7517/C7518).
   for (int it = 0; it < total_it;) {
 #pragma unroll 1
-   for (int chunk = 0; chunk < nchunks; ++chunk, ++it) {
+  for (int chunk = 0; chunk < nchunks; ++chunk, ++it) {
 #else
   for (int it = 0; it < total_it; ++it) {
 #endif
@@ -657,7 +660,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif  // WGMMA
 
 #if WGMMA
-   }  // chunk loop
+  }  // chunk loop
     wgrs::wait<0>();  // the tile's accumulators, final
     {
       const int it_last = it - 1;

@@ -99,7 +99,6 @@ static_assert(CK % 8 == 0 && CPAD % CK == 0, "CK: a multiple of 8 dividing CPAD"
 
 namespace wg {
 
-__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 // Keeps the compiler from moving accesses of an accumulator across the asynchronous MMAs that own it.
 template <int N>
 __device__ __forceinline__ void fence_regs(float (&d)[N]) {
@@ -247,7 +246,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
     for (int i = tid_all * 4; i < W_FLOATS; i += THREADS * 4) cp_async16(Ws + i, src + i, true);
     cp_async_commit();
     cp_async_wait<0>();
-    wg::fence_proxy_async();
+    cm_wgmma::fence_proxy_async();
     __syncthreads();
   }
 
@@ -367,7 +366,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
   // Descriptors: start addresses advance in 16-byte units, so a stage's descriptors are a base plus constants.
   const unsigned long long a_desc0 = cm_wgmma::smem_desc(Ws, a_lbo, 128), b_desc0 = cm_wgmma::smem_desc(As0, b_lbo, 128);
   auto step = [&](const int P, int it) {  // P = it % DEPTH, a constant at both call sites
-    wg::fence_proxy_async();  // this thread's shared stores, visible to the tensor core's (async proxy) reads
+    cm_wgmma::fence_proxy_async();  // this thread's shared stores, visible to the tensor core's (async proxy) reads
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
 
     const int chunk = it % NCHUNK;

@@ -10,6 +10,9 @@ __device__ __forceinline__ unsigned long long smem_desc(const void* p, unsigned 
   return (unsigned long long)((addr & 0x3FFFF) >> 4) | ((unsigned long long)(lbo >> 4) << 16) |
          ((unsigned long long)(sbo >> 4) << 32);
 }
+// Makes this thread's earlier shared-memory writes (generic proxy: stores, cp.async) visible to the wgmmas that read
+// that memory through the async proxy.
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 // Orders this thread's register and shared-memory accesses before the wgmmas that follow.
 __device__ __forceinline__ void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }

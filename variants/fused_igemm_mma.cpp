@@ -190,14 +190,15 @@ class FusedIgemm : public Variant {
 // MMA (kernel WGMMA=1): wgmma.mma_async m64nBNk8 TF32 with the A operand (64 pixels of a tile row x 8 channels) from
 // registers, loaded from the NCHW patch as for mma.sync, and B (the resident weights) read by the tensor core from
 // shared memory. 3xTF32 keeps the weights' big and small parts resident, splits A in registers, issues three
-// wgmmas per product and adds each chunk's tensor-core sums into IEEE fp32 accumulators.
+// wgmmas per product and adds the tensor core's sums into IEEE fp32 accumulators after at most 27 of its own adds.
 template <bool kThreeX>
 class FusedWgmmaRs : public Variant {
  public:
   FusedWgmmaRs() {
     // The first values make the default, the fastest measured on the H100 (seed, 2026-12-05, session 5 calls 3-5:
     // th 4 and 2 warpgroups well ahead, then nf 4 with la 2, wide 0, form 2; round 1 for accuracy at the same speed).
-    // 3xTF32: bn 32, the widest whose two weight parts fit the seed's shared memory.
+    // 3xTF32: bn 32, the widest whose two weight parts fit the seed's shared memory; nf 3 (the register estimate
+    // rules out nf 4 with th 4 there).
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
@@ -222,7 +223,8 @@ class FusedWgmmaRs : public Variant {
     space_.require("accumulators and fragments fit the register cap min(255, 65536/threads)", [](const Config& c) {
       // Estimate calibrated on ptxas -v (sm_90a, seed, th 4, 256 threads): accumulators (3xTF32: twice, the chunk's
       // sums beside the IEEE ones), A fragment sets (4*nf registers, 3x with wide, twice with 3xTF32's small parts),
-      // ~100 for addresses, indices and the epilogue (TF32 wide:1 spills from nf 3 on).
+      // ~100 for addresses, indices and the epilogue (TF32 wide:1 spills from nf 3 on). wide counts 3 tap columns:
+      // the space cannot see the filter, and wider filters are left to ptxas (spills show in the record).
       const Tile t = Tile::wgmma(c, kThreeX);
       const int64_t x = kThreeX ? 2 : 1;
       const int64_t need = x * t.th * t.bn / 2 + x * 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + 100;

@@ -1,6 +1,7 @@
 // fused.wgmma_rs_tf32 / fused.wgmma_rs_3xtf32 without a GPU: the defaults compile for sm_90a with neither spills nor
 // serialized wgmmas (ptxas through NVRTC), on the seed and on a 5x5 filter (3xTF32 folds its sums per column group
-// there); the look-ahead constraint; and the resident weights' size with 3xTF32's two parts.
+// there), and so does 3xTF32's fold after every step; the look-ahead constraint; the resident weights' size with
+// 3xTF32's two parts.
 #include <gtest/gtest.h>
 
 #include "ptxas_log.hpp"
@@ -27,33 +28,41 @@ TEST(FusedWgmmaRs, PtxasNoteOfSerializedWgmmasIsRecognised) {
   EXPECT_FALSE(testing_ptxas::wgmma_serialized("ptxas info    : Used 254 registers, used 16 barriers"));
 }
 
-TEST(FusedWgmmaRs, DefaultsCompileForSm90aWithoutSpillsOrSerializedWgmmas) {
+// Compiles the main kernel of (id, config) for `shape`: sm_90a, no spills, no serialized wgmmas.
+void expect_clean_compile(const char* id, const Config& c, const char* shape) {
   const testing_ptxas::VerbosePtxas verbose;
   const Compiler compiler(9, 0, {});
-  for (const char* shape : {"seed", "2,6,11,13,9,5"}) {
-    const Problem p = parse_problem(shape);
-    for (const char* id : kIds) {
-      const Variant* v = Registry::instance().find(id);
-      ASSERT_NE(v, nullptr) << id;
-      const Config c = v->space().default_config();
-      ASSERT_TRUE(v->supports(p, c, h100()).ok) << id << " " << shape;
-      int checked = 0;
-      for (const KernelSpec& spec : v->kernels(p, c)) {
-        EXPECT_TRUE(spec.arch_specific) << id << " " << spec.name;
-        if (spec.name != "conv_igemm_mma") continue;
-        CompiledKernel k;
-        ASSERT_NO_THROW(k = compiler.compile(spec)) << id;
-        EXPECT_EQ(k.arch, "sm_90a") << id;
-        EXPECT_EQ(testing_ptxas::spill_bytes(k.log, spec.name), 0) << id << " " << shape << "\n" << k.log;
-        EXPECT_FALSE(testing_ptxas::wgmma_serialized(k.log)) << id << " " << shape << "\n" << k.log;
-        const int regs = testing_ptxas::registers(k.log, spec.name);
-        EXPECT_GT(regs, 0) << id << "\n" << k.log;
-        EXPECT_LE(regs, 255) << id;
-        ++checked;
-      }
-      EXPECT_EQ(checked, 1) << id << ": no conv_igemm_mma kernel among the specs";
-    }
+  const Problem p = parse_problem(shape);
+  const Variant* v = Registry::instance().find(id);
+  ASSERT_NE(v, nullptr) << id;
+  ASSERT_FALSE(v->space().violation(c)) << id;
+  ASSERT_TRUE(v->supports(p, c, h100()).ok) << id << " " << shape;
+  int checked = 0;
+  for (const KernelSpec& spec : v->kernels(p, c)) {
+    EXPECT_TRUE(spec.arch_specific) << id << " " << spec.name;
+    if (spec.name != "conv_igemm_mma") continue;
+    CompiledKernel k;
+    ASSERT_NO_THROW(k = compiler.compile(spec)) << id;
+    EXPECT_EQ(k.arch, "sm_90a") << id;
+    EXPECT_EQ(testing_ptxas::spill_bytes(k.log, spec.name), 0) << id << " " << shape << "\n" << k.log;
+    EXPECT_FALSE(testing_ptxas::wgmma_serialized(k.log)) << id << " " << shape << "\n" << k.log;
+    EXPECT_GT(testing_ptxas::registers(k.log, spec.name), 0) << id << "\n" << k.log;
+    ++checked;
   }
+  EXPECT_EQ(checked, 1) << id << ": no conv_igemm_mma kernel among the specs";
+}
+
+TEST(FusedWgmmaRs, DefaultsCompileForSm90aWithoutSpillsOrSerializedWgmmas) {
+  // On the seed and on a 5x5 filter, where 3xTF32 folds after each column group instead of each chunk.
+  for (const char* shape : {"seed", "2,6,11,13,9,5"})
+    for (const char* id : kIds) expect_clean_compile(id, Registry::instance().find(id)->space().default_config(), shape);
+}
+
+TEST(FusedWgmmaRs, ThreeXFoldAfterEveryStepCompilesCleanly) {
+  // wide:1 on a 5x5 filter: a column group is 75 tensor-core adds, so the sums are folded after every step.
+  Config c = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
+  c["th"] = 2, c["wide"] = 1, c["nf"] = 2, c["la"] = 1;
+  expect_clean_compile("fused.wgmma_rs_3xtf32", c, "2,6,11,13,9,5");
 }
 
 TEST(FusedWgmmaRs, LookAheadMustStayBelowTheFragmentSets) {
