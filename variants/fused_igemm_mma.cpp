@@ -59,6 +59,12 @@ struct Tile {
   }
 };
 
+// TF32 rounds the operands (tf32 class); 3xTF32 is fp32-accurate, in the fp32 class with an accurate Mish form.
+std::string tensor_core_precision(bool threex, const Config& c) {
+  if (!threex) return "tf32";
+  return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";
+}
+
 class IgemmInstance : public PersistentInstance {
  public:
   IgemmInstance(const Problem& p, const Tile& t, std::vector<LoadedKernel> k, const DeviceInfo& d)
@@ -147,10 +153,7 @@ class FusedIgemm : public Variant {
     return kThreeX ? Ceiling{"mma.sync 3xTF32", kMmaSyncTf32FlopsPerClkPerSm / 3}  // three MMAs a multiply-add
                    : Ceiling{"mma.sync TF32", kMmaSyncTf32FlopsPerClkPerSm};
   }
-  std::string precision(const Config& c) const override {
-    if (!kThreeX) return "tf32";
-    return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";
-  }
+  std::string precision(const Config& c) const override { return tensor_core_precision(kThreeX, c); }
   const ParamSpace& space() const override { return space_; }
   Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {
     if (d.cc_major < 8) return Support::no("mma.sync TF32 needs compute capability 8.0 or newer");
@@ -241,10 +244,7 @@ class FusedWgmmaRs : public Variant {
     return kThreeX ? Ceiling{"wgmma 3xTF32 (dense)", kWgmmaTf32FlopsPerClkPerSm / 3}  // three wgmmas a multiply-add
                    : Ceiling{"wgmma TF32 (dense)", kWgmmaTf32FlopsPerClkPerSm};
   }
-  std::string precision(const Config& c) const override {
-    if (!kThreeX) return "tf32";
-    return cm::mish_form_is_fp32(int(c.at("form"))) ? "fp32" : "fp32_fastmath";
-  }
+  std::string precision(const Config& c) const override { return tensor_core_precision(kThreeX, c); }
   const ParamSpace& space() const override { return space_; }
   Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {
     if (d.cc_major != 9 || d.cc_minor != 0)

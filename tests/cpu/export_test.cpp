@@ -259,8 +259,8 @@ std::string nvcc_errors(const std::string& python, const std::string& stem, bool
   std::ofstream(cu) << cuda_part(python);
   // Architecture-specific kernels (wgmma) for sm_90a, as the module's load_inline builds them.
   const bool arch_specific = python.find("ARCH_SUFFIX = \"a\"") != std::string::npos;
-  std::string cmd = nvcc() + " -std=c++17 " + (arch_specific ? "-gencode arch=compute_90a,code=sm_90a" : "-arch=sm_90") +
-                    " -lineinfo -DCONVMISH_EXPORT_NO_TORCH";
+  const std::string arch = arch_specific ? "-gencode arch=compute_90a,code=sm_90a" : "-arch=sm_90";
+  std::string cmd = nvcc() + " -std=c++17 " + arch + " -lineinfo -DCONVMISH_EXPORT_NO_TORCH";
 #ifdef CONVMISH_CUDNN_INCLUDE_DIR
   cmd += std::string(" -I") + CONVMISH_CUDNN_INCLUDE_DIR;
 #endif

@@ -55,7 +55,8 @@ void expect_clean_compile(const char* id, const Config& c, const char* shape) {
 TEST(FusedWgmmaRs, DefaultsCompileForSm90aWithoutSpillsOrSerializedWgmmas) {
   // On the seed and on a 5x5 filter, where 3xTF32 folds after each column group instead of each chunk.
   for (const char* shape : {"seed", "2,6,11,13,9,5"})
-    for (const char* id : kIds) expect_clean_compile(id, Registry::instance().find(id)->space().default_config(), shape);
+    for (const char* id : kIds)
+      expect_clean_compile(id, Registry::instance().find(id)->space().default_config(), shape);
 }
 
 TEST(FusedWgmmaRs, ThreeXFoldAfterEveryStepCompilesCleanly) {
