@@ -28,12 +28,16 @@ int gpu_count(std::string* why) {
   return n;
 }
 
+void require_gpu_index(const std::string& option, int index, int count, const std::string& why) {
+  if (count <= 0) throw NoGpuError("no usable GPU: " + why);
+  if (index < 0 || index >= count)
+    throw UsageError(option + ": there is no GPU " + std::to_string(index) + " on this host: " + std::to_string(count) +
+                     (count == 1 ? " GPU is" : " GPUs are") + " present (0.." + std::to_string(count - 1) + ")");
+}
+
 DeviceInfo probe_device(int index) {
   std::string why;
-  const int n = gpu_count(&why);
-  if (n == 0) throw NoGpuError("no usable GPU: " + why);
-  if (index < 0 || index >= n)
-    throw NoGpuError("no GPU with index " + std::to_string(index) + " (" + std::to_string(n) + " present)");
+  require_gpu_index("--device", index, gpu_count(&why), why);
   CUDA_CHECK(cudaSetDevice(index));
   cudaDeviceProp p{};
   CUDA_CHECK(cudaGetDeviceProperties(&p, index));

@@ -29,8 +29,12 @@ struct DeviceInfo {
 };
 
 // Throws NoGpuError with a clear reason when no usable GPU is present, or when the GPU has a compute capability
-// this build has no engine code for (architecture_mismatch with CMAKE_CUDA_ARCHITECTURES).
+// this build has no engine code for (architecture_mismatch with CMAKE_CUDA_ARCHITECTURES); UsageError for an index
+// beyond the GPUs present (require_gpu_index).
 DeviceInfo probe_device(int index = 0);
+// GPU `index` of the `count` present, asked for by `option` (--device, --devices): NoGpuError("no usable GPU: why")
+// when count is 0, as for any GPU command; UsageError (exit 2) naming the option when there is no such GPU.
+void require_gpu_index(const std::string& option, int index, int count, const std::string& why);
 // Why engine kernels that nvcc built for `cuda_architectures` (CMAKE_CUDA_ARCHITECTURES, ',' or ';' separated:
 // "90", "80,90-real", "90a") cannot run on a GPU of compute capability major.minor; nullopt when they can, or when
 // the list is resolved by CMake alone (all, all-major, native). SASS for sm_XY runs on X.Z with Z >= Y; PTX for

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "tuner/check.hpp"
+#include "tuner/device.hpp"
 
 namespace convmish {
 
@@ -35,14 +36,11 @@ DeviceList parse_devices(const std::string& spec) {
 }
 
 std::vector<int> resolve_devices(const DeviceList& list, int count, const std::string& why) {
-  if (count <= 0) throw NoGpuError("no usable GPU: " + why);
+  require_gpu_index("--devices", 0, count, why);
   std::vector<int> out = list.indices;
   if (list.all)
     for (int i = 0; i < count; ++i) out.push_back(i);
-  for (int i : out)
-    if (i >= count)
-      throw UsageError("--devices: there is no GPU " + std::to_string(i) + " on this host: " + std::to_string(count) +
-                       (count == 1 ? " GPU is" : " GPUs are") + " present (0.." + std::to_string(count - 1) + ")");
+  for (int i : out) require_gpu_index("--devices", i, count, why);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tuner/check.hpp"
+#include "tuner/device.hpp"
 #include "tuner/devices.hpp"
 #include "tuner/results.hpp"
 #include "tuner/sweep.hpp"
@@ -62,6 +63,30 @@ TEST(Devices, ResolveGivesEveryGpuForAllAndRefusesIndicesBeyondThosePresent) {
   try {  // no GPU at all is exit 3 as for a plain sweep, whatever the list
     resolve_devices(parse_devices("7"), 0, "the driver reports no CUDA device");
     ADD_FAILURE() << "resolved without a GPU";
+  } catch (const NoGpuError& e) {
+    EXPECT_STREQ(e.what(), "no usable GPU: the driver reports no CUDA device");
+  }
+}
+
+// --device names one GPU as --devices lists several: an index beyond those present is the same usage error (exit 2),
+// naming its option; no GPU at all stays "no usable GPU" (exit 3).
+TEST(Devices, DeviceIndexBeyondThosePresentIsAUsageErrorNamingItsOption) {
+  EXPECT_NO_THROW(require_gpu_index("--device", 0, 1, ""));
+  EXPECT_NO_THROW(require_gpu_index("--device", 3, 4, ""));
+  const auto usage = [](int index, int count) -> std::string {
+    try {
+      require_gpu_index("--device", index, count, "");
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(usage(7, 1), "--device: there is no GPU 7 on this host: 1 GPU is present (0..0)");
+  EXPECT_EQ(usage(2, 2), "--device: there is no GPU 2 on this host: 2 GPUs are present (0..1)");
+  EXPECT_EQ(usage(-1, 2), "--device: there is no GPU -1 on this host: 2 GPUs are present (0..1)");
+  try {
+    require_gpu_index("--device", 0, 0, "the driver reports no CUDA device");
+    ADD_FAILURE() << "GPU 0 of none accepted";
   } catch (const NoGpuError& e) {
     EXPECT_STREQ(e.what(), "no usable GPU: the driver reports no CUDA device");
   }

@@ -85,3 +85,12 @@ TEST_F(DevicesGpu, AnIndexBeyondTheGpusPresentIsAUsageErrorBeforeAnythingIsWritt
   EXPECT_NE(log.find("--devices: there is no GPU " + std::to_string(n) + " on this host"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(journal_path(dir_ / "beyond.json")));
 }
+
+// --device as --devices: a GPU that is not there is a usage error (exit 2) naming the option, not "no GPU" (exit 3).
+TEST_F(DevicesGpu, ADeviceIndexBeyondTheGpusPresentIsAUsageError) {
+  REQUIRE_GPU();
+  const int n = gpu_count();
+  const auto [exit_code, log] = tuner(dir_, "device_beyond", "--device " + std::to_string(n));
+  EXPECT_EQ(exit_code, 2) << log;
+  EXPECT_NE(log.find("--device: there is no GPU " + std::to_string(n) + " on this host"), std::string::npos) << log;
+}
