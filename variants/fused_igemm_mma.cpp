@@ -213,7 +213,9 @@ class FusedWgmmaRs : public Variant {
         .add("la", {2, 1, 0}, "steps (input rows) by which the A fragment loads run ahead of their wgmmas")
         .add("wide", {0, 1}, "1: a step loads an input row's A fragments for every tap column (up to R*S wgmmas a "
                              "step), 0: for one tap column (up to R)")
-        .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair");
+        .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
+        .add("order", {0, 1}, "1: the two warpgroups take turns at issuing a tile's wgmmas, so that one's epilogue "
+                              "runs beside the other's MMAs (ping-pong); 0: each issues whenever it is ready");
     if (kThreeX)
       space_.add("split", {1, 0},
                  "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
@@ -223,6 +225,8 @@ class FusedWgmmaRs : public Variant {
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
                    [](const Config& c) { return c.at("la") < c.at("nf"); });
+    space_.require("order:1 needs groups 2 (turns between two warpgroups)",
+                   [](const Config& c) { return c.at("order") == 0 || c.at("groups") == 2; });
     space_.require("accumulators and fragments fit the register cap min(255, 65536/threads)", [](const Config& c) {
       // Estimate calibrated on ptxas -v (sm_90a, seed, th 4, 256 threads): accumulators (3xTF32: twice, the chunk's
       // sums beside the IEEE ones), A fragment sets (4*nf registers, 3x with wide, twice with 3xTF32's small parts),
@@ -266,7 +270,7 @@ class FusedWgmmaRs : public Variant {
         {"STAGES", s(t.stages)}, {"GROUPS", s(t.groups)}, {"STAGGER", "0"}, {"PAIRS", "0"}, {"BFRAG", "0"},
         {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))},
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
-        {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}};
+        {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};

@@ -1,12 +1,9 @@
 // tuner --devices on a GPU (issue #11): `--devices 0` sweeps like a plain run (the same records with the same
 // statuses, each naming GPU 0, which meta.devices describes), and an index beyond the GPUs present is a usage
 // error (exit 2) before anything is written. Cheap: `small`, two variants, two configurations each.
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <utility>
 
@@ -25,10 +22,8 @@ std::pair<int, std::string> tuner(const fs::path& dir, const std::string& name, 
   const fs::path json = dir / (name + ".json"), log = dir / (name + ".log");
   const std::string cmd = std::string("'") + CONVMISH_TUNER + "' -p small -v mish.float4,fused.naive -b 2 " +
                           "--min-time 0 --max-time 0.05 --warmup-ms 1 --timeout 60 " + extra + " -o '" +
-                          json.string() + "' > '" + log.string() + "' 2>&1";
-  const int st = std::system(cmd.c_str());
-  std::ifstream f(log);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), std::string(std::istreambuf_iterator<char>(f), {})};
+                          json.string() + "'";
+  return convmish::testing::run_logged(cmd, log);
 }
 
 // name#round -> (id, status)

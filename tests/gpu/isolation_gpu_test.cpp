@@ -3,13 +3,11 @@
 // must be recorded with its own status (launch_error, timeout, incorrect), the sweep must finish, and the good
 // configurations must come out exactly as in a sweep without the bad ones. Two rounds (--repeat 2), so good
 // configurations also run after the faults, on fresh workers. CONVMISH_FAULTS_OUT=DIR keeps the JSON and logs.
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <tuple>
 
 #include "gpu/gpu_fixture.hpp"
 #include "tuner/results.hpp"
@@ -34,12 +32,9 @@ SweepRun run_tuner_faults(const fs::path& dir, const std::string& name, const st
   fs::remove(journal_path(json));
   const std::string cmd = std::string("'") + CONVMISH_TUNER_FAULTS + "' -p small -v '" + variants +
                           "' -s random -b 2 --repeat 2 --checks 2 --min-time 0 --max-time 0.05 --warmup-ms 1 "
-                          "--timeout " + kTimeoutS + " -o '" + json.string() + "' > '" + log.string() + "' 2>&1";
+                          "--timeout " + kTimeoutS + " -o '" + json.string() + "'";
   SweepRun r;
-  const int st = std::system(cmd.c_str());
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  std::ifstream f(log);
-  r.log.assign(std::istreambuf_iterator<char>(f), {});
+  std::tie(r.exit_code, r.log) = convmish::testing::run_logged(cmd, log);
   if (r.exit_code == 0) r.results = read_results(json);
   return r;
 }
