@@ -98,7 +98,8 @@ std::string best_section(const ResultsFile& f, const std::optional<Problem>& p, 
   const double copy = number(f.meta, "/copy_bandwidth/gbps");
   const double memory_floor_ms = p && copy > 0 ? p->min_bytes() / (copy * 1e9) * 1e3 : kNaN;
   std::vector<std::string> columns = {"variant", "config", "precision", ">median ms", ">TFLOP/s", ">GB/s",
-                                      ">% memory floor", ">% compute floor", ">rel_l2", ">vs baseline"};
+                                      ">% memory floor", ">% compute floor", ">rel_l2", ">vs baseline", ">MHz",
+                                      ">W"};
   if (ncu) columns.insert(columns.end(), {">ncu DRAM %", ">ncu SM %", ">ncu occupancy %", ">ncu registers"});
   Table t(columns);
   std::string parts;
@@ -108,7 +109,9 @@ std::string best_section(const ResultsFile& f, const std::optional<Problem>& p, 
     std::vector<std::string> cells = {
         r->variant, config.empty() ? "(none)" : config, r->precision, significant(ms), fixed(r->tflops, 2),
         fixed(r->gbps, 0), percent(memory_floor_ms / ms), percent(r->tflops / compute_peak(r->precision)),
-        r->verdict ? sci(r->verdict->rel_l2) : "-", r->speedup ? fixed(*r->speedup, 2) + "x" : "-"};
+        r->verdict ? sci(r->verdict->rel_l2) : "-", r->speedup ? fixed(*r->speedup, 2) + "x" : "-",
+        r->timing->sm_clock_end_mhz ? std::to_string(*r->timing->sm_clock_end_mhz) : "-",
+        r->timing->power_w ? fixed(*r->timing->power_w, 0) : "-"};
     if (ncu) {  // the configuration's longest kernel
       const auto kernels = ncu->of(r->name());
       auto cell = [&](std::optional<double> NcuKernel::*m, int digits) {
@@ -123,7 +126,8 @@ std::string best_section(const ResultsFile& f, const std::optional<Problem>& p, 
   }
   if (t.empty()) return "## Best configuration per variant\n\nNo configuration validated and was timed.\n";
   std::string s = "## Best configuration per variant\n\nFastest validated configuration of each variant, fastest "
-                  "first; 'vs baseline' is the baseline's median over this one.\n\n" + t.markdown() + "\n" +
+                  "first; 'vs baseline' is the baseline's median over this one; MHz is the SM clock at the end of its "
+                  "timing, W the board's mean power over it (NVML; '-' where absent).\n\n" + t.markdown() + "\n" +
                   kFloorNote + "\n";
   if (ncu)
     s += "\nThe ncu columns are Nsight Compute's metrics of each configuration's longest kernel (" +

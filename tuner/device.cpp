@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <mutex>
 #include <sstream>
 
@@ -114,6 +115,8 @@ void to_json(nlohmann::json& j, const DeviceInfo& d) {
        {"cuda_driver_version", d.driver_version},
        {"cuda_runtime_version", d.runtime_version},
        {"driver_version", nvml_driver_version()}};
+  const auto limit = power_limit_w(d);
+  j["power_limit_w"] = limit ? nlohmann::json(*limit) : nlohmann::json();  // null without NVML
 }
 
 DeviceBuffer::DeviceBuffer(size_t bytes) : bytes_(bytes) {
@@ -177,6 +180,11 @@ struct Nvml {
   nvmlReturn (*by_pci)(const char*, nvmlDevice*) = nullptr;
   nvmlReturn (*clock)(nvmlDevice, int, unsigned*) = nullptr;
   nvmlReturn (*driver)(char*, unsigned) = nullptr;
+  // Optional (null where this NVML lacks them): energy since the driver loaded (mJ), the reasons the clocks are held
+  // down (a bit mask), the enforced power limit (mW).
+  nvmlReturn (*energy)(nvmlDevice, unsigned long long*) = nullptr;
+  nvmlReturn (*reasons)(nvmlDevice, unsigned long long*) = nullptr;
+  nvmlReturn (*power_limit)(nvmlDevice, unsigned*) = nullptr;
 };
 
 const Nvml& nvml() {
@@ -189,21 +197,77 @@ const Nvml& nvml() {
     n.by_pci = reinterpret_cast<nvmlReturn (*)(const char*, nvmlDevice*)>(dlsym(h, "nvmlDeviceGetHandleByPciBusId_v2"));
     n.clock = reinterpret_cast<nvmlReturn (*)(nvmlDevice, int, unsigned*)>(dlsym(h, "nvmlDeviceGetClockInfo"));
     n.driver = reinterpret_cast<nvmlReturn (*)(char*, unsigned)>(dlsym(h, "nvmlSystemGetDriverVersion"));
+    n.energy = reinterpret_cast<nvmlReturn (*)(nvmlDevice, unsigned long long*)>(
+        dlsym(h, "nvmlDeviceGetTotalEnergyConsumption"));
+    void* reasons = dlsym(h, "nvmlDeviceGetCurrentClocksEventReasons");  // the name since NVML 12.2
+    if (!reasons) reasons = dlsym(h, "nvmlDeviceGetCurrentClocksThrottleReasons");
+    n.reasons = reinterpret_cast<nvmlReturn (*)(nvmlDevice, unsigned long long*)>(reasons);
+    n.power_limit = reinterpret_cast<nvmlReturn (*)(nvmlDevice, unsigned*)>(dlsym(h, "nvmlDeviceGetEnforcedPowerLimit"));
     n.ok = n.init && n.by_pci && n.clock && n.driver && n.init() == 0;
   });
   return n;
 }
 constexpr int kNvmlClockSm = 1;  // NVML_CLOCK_SM
-}  // namespace
 
-std::optional<int> sm_clock_mhz(const DeviceInfo& d) {
+// The NVML handle of `d` and its reading through `get` (one of Nvml's entry points), or nullopt.
+template <typename T, typename Get>
+std::optional<T> nvml_read(const DeviceInfo& d, Get get) {
   const Nvml& n = nvml();
   if (!n.ok || d.pci_bus_id.empty()) return std::nullopt;
   nvmlDevice dev = nullptr;
-  unsigned mhz = 0;
-  if (n.by_pci(d.pci_bus_id.c_str(), &dev) != 0 || n.clock(dev, kNvmlClockSm, &mhz) != 0) return std::nullopt;
-  return int(mhz);
+  T value{};
+  if (n.by_pci(d.pci_bus_id.c_str(), &dev) != 0 || !get(n, dev, &value)) return std::nullopt;
+  return value;
 }
+}  // namespace
+
+std::optional<int> sm_clock_mhz(const DeviceInfo& d) {
+  const auto mhz = nvml_read<unsigned>(
+      d, [](const Nvml& n, nvmlDevice dev, unsigned* v) { return n.clock(dev, kNvmlClockSm, v) == 0; });
+  return mhz ? std::optional<int>(int(*mhz)) : std::nullopt;
+}
+
+std::optional<unsigned long long> energy_mj(const DeviceInfo& d) {
+  return nvml_read<unsigned long long>(d, [](const Nvml& n, nvmlDevice dev, unsigned long long* v) {
+    return n.energy && n.energy(dev, v) == 0;
+  });
+}
+
+std::optional<unsigned long long> clock_event_reasons(const DeviceInfo& d) {
+  return nvml_read<unsigned long long>(d, [](const Nvml& n, nvmlDevice dev, unsigned long long* v) {
+    return n.reasons && n.reasons(dev, v) == 0;
+  });
+}
+
+std::optional<double> power_limit_w(const DeviceInfo& d) {
+  const auto mw = nvml_read<unsigned>(
+      d, [](const Nvml& n, nvmlDevice dev, unsigned* v) { return n.power_limit && n.power_limit(dev, v) == 0; });
+  return mw ? std::optional<double>(*mw / 1e3) : std::nullopt;
+}
+
+std::vector<std::string> clock_event_names(unsigned long long mask) {
+  // nvmlClocksEventReason* (nvml.h): the bit and a name for each.
+  static const std::pair<unsigned long long, const char*> kReasons[] = {
+      {0x1, "gpu_idle"},          {0x2, "applications_clocks"}, {0x4, "sw_power_cap"},
+      {0x8, "hw_slowdown"},       {0x10, "sync_boost"},         {0x20, "sw_thermal"},
+      {0x40, "hw_thermal"},       {0x80, "hw_power_brake"},     {0x100, "display_clocks"}};
+  std::vector<std::string> names;
+  unsigned long long known = 0;
+  for (const auto& [bit, name] : kReasons) {
+    known |= bit;
+    if (mask & bit) names.emplace_back(name);
+  }
+  if (mask & ~known) {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "other:0x%llx", mask & ~known);
+    names.emplace_back(hex);
+  }
+  return names;
+}
+
+namespace {
+
+}  // namespace
 
 std::string nvml_driver_version() {
   const Nvml& n = nvml();

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <cuda_runtime_api.h>
 #include <nlohmann/json_fwd.hpp>
@@ -97,5 +98,14 @@ double elapsed_ms(const Event& start, const Event& stop);
 std::optional<int> sm_clock_mhz(const DeviceInfo& d);
 // NVML's driver version string, or "" where NVML is absent.
 std::string nvml_driver_version();
+// The device's energy counter since the driver loaded (mJ; NVML, Volta and newer), or nullopt.
+std::optional<unsigned long long> energy_mj(const DeviceInfo& d);
+// NVML's bit mask of what holds the clocks down now (nvmlClocksEventReason*), or nullopt.
+std::optional<unsigned long long> clock_event_reasons(const DeviceInfo& d);
+// The enforced board power limit (W), or nullopt.
+std::optional<double> power_limit_w(const DeviceInfo& d);
+// The names of a clocks-event mask, in bit order: gpu_idle, applications_clocks, sw_power_cap, hw_slowdown,
+// sync_boost, sw_thermal, hw_thermal, hw_power_brake, display_clocks; unknown bits as one "other:0x...".
+std::vector<std::string> clock_event_names(unsigned long long mask);
 
 }  // namespace convmish

@@ -186,7 +186,7 @@ std::string progress_line(size_t i, size_t n, const Record& rec, const std::stri
   if (rec.timing)
     line << " " << std::setw(9) << fmt(rec.timing->median_ms, 3) << " ms " << std::setw(6) << fmt(rec.tflops, 1)
          << " TFLOP/s  rel_l2 " << (rec.verdict ? sci(rec.verdict->rel_l2) : "-") << "  spread "
-         << fmt(100 * rec.timing->rel_stddev, 2) << "%" << parts_note(rec);
+         << fmt(100 * rec.timing->rel_stddev, 2) << "%" << board_note(*rec.timing) << parts_note(rec);
   else if (!rec.reason.empty())
     line << "  " << rec.reason.substr(0, rec.reason.find('\n'));
   return line.str();

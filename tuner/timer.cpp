@@ -47,6 +47,7 @@ TimingStats Timer::measure(const std::function<void()>& launch, const std::funct
   }
   std::vector<double> samples;
   const auto clock_start = sm_clock_mhz(dev_);
+  const auto energy_start = energy_mj(dev_);
   const auto t0 = clock::now();
   bool converged = false;
   for (;;) {
@@ -68,11 +69,19 @@ TimingStats Timer::measure(const std::function<void()>& launch, const std::funct
       if (int(samples.size()) >= settings_.min_samples || elapsed >= 10 * settings_.max_time_s) break;
     }
   }
+  const auto energy_end = energy_mj(dev_);
+  const double window_s = std::chrono::duration<double>(clock::now() - t0).count();
   TimingStats t = summarize(std::move(samples));
   t.converged = converged;
-  t.total_s = std::chrono::duration<double>(clock::now() - t0).count();
+  t.total_s = window_s;
   t.sm_clock_start_mhz = clock_start;
   t.sm_clock_end_mhz = sm_clock_mhz(dev_);
+  if (energy_start && energy_end && *energy_end >= *energy_start && window_s > 0 && t.samples > 0) {
+    const double mj = double(*energy_end - *energy_start);
+    t.power_w = mj / 1e3 / window_s;
+    t.energy_mj_per_sample = mj / t.samples;
+  }
+  if (const auto reasons = clock_event_reasons(dev_)) t.clock_events_end = clock_event_names(*reasons);
   return t;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <cuda_runtime_api.h>
@@ -33,11 +34,19 @@ struct TimingStats {
   bool converged = false;     // noise under the threshold before the cap
   double total_s = 0;         // wall time spent sampling
   std::optional<int> sm_clock_start_mhz, sm_clock_end_mhz;
+  // NVML over the sampling loop (nullopt without NVML or its energy counter): the board's mean power and its energy
+  // per sample, each sample's flush and the host's gaps included; and what held the clocks down at its end
+  // (clock_event_names, e.g. sw_power_cap).
+  std::optional<double> power_w, energy_mj_per_sample;
+  std::optional<std::vector<std::string>> clock_events_end;
   std::vector<double> samples_ms;
 };
 
 // Summary statistics of a sample (median, quartiles by linear interpolation).
 TimingStats summarize(std::vector<double> samples_ms);
+// What the board did while a configuration was timed, for the progress line: "  1605 MHz  688 W  sw_power_cap"
+// (the SM clock at the end, the mean power, what held the clocks down at the end but an idle GPU); "" without NVML.
+std::string board_note(const TimingStats& t);
 
 class Timer {
  public:

@@ -39,6 +39,19 @@ TimingStats summarize(std::vector<double> samples) {
   return t;
 }
 
+std::string board_note(const TimingStats& t) {
+  std::string s;
+  if (t.sm_clock_end_mhz) s += "  " + std::to_string(*t.sm_clock_end_mhz) + " MHz";
+  if (t.power_w) s += "  " + std::to_string(int(std::lround(*t.power_w))) + " W";
+  if (t.clock_events_end) {
+    std::string events;
+    for (const std::string& e : *t.clock_events_end)
+      if (e != "gpu_idle") events += (events.empty() ? "" : ",") + e;
+    if (!events.empty()) s += "  " + events;
+  }
+  return s;
+}
+
 void to_json(nlohmann::json& j, const TimerSettings& t) {
   j = {{"mode", t.cold ? "cold" : "hot"}, {"warmup_ms", t.warmup_ms},   {"warmup_min", t.warmup_min},
        {"min_time_s", t.min_time_s},      {"max_time_s", t.max_time_s}, {"min_samples", t.min_samples},
@@ -52,6 +65,9 @@ void to_json(nlohmann::json& j, const TimingStats& t) {
        {"total_s", t.total_s},     {"samples_ms", t.samples_ms}};
   j["sm_clock_start_mhz"] = t.sm_clock_start_mhz ? nlohmann::json(*t.sm_clock_start_mhz) : nlohmann::json();
   j["sm_clock_end_mhz"] = t.sm_clock_end_mhz ? nlohmann::json(*t.sm_clock_end_mhz) : nlohmann::json();
+  j["power_w"] = t.power_w ? nlohmann::json(*t.power_w) : nlohmann::json();
+  j["energy_mj_per_sample"] = t.energy_mj_per_sample ? nlohmann::json(*t.energy_mj_per_sample) : nlohmann::json();
+  j["clock_events_end"] = t.clock_events_end ? nlohmann::json(*t.clock_events_end) : nlohmann::json();
 }
 
 void from_json(const nlohmann::json& j, TimingStats& t) {
@@ -62,6 +78,15 @@ void from_json(const nlohmann::json& j, TimingStats& t) {
     t.sm_clock_start_mhz = json_int32(j, "sm_clock_start_mhz");
   if (j.contains("sm_clock_end_mhz") && !j["sm_clock_end_mhz"].is_null())
     t.sm_clock_end_mhz = json_int32(j, "sm_clock_end_mhz");
+  // Absent from files written before these fields existed, null without NVML.
+  auto number = [&](const char* key) -> std::optional<double> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    return j.at(key).get<double>();
+  };
+  t.power_w = number("power_w");
+  t.energy_mj_per_sample = number("energy_mj_per_sample");
+  if (j.contains("clock_events_end") && !j["clock_events_end"].is_null())
+    t.clock_events_end = j.at("clock_events_end").get<std::vector<std::string>>();
 }
 
 }  // namespace convmish

@@ -92,6 +92,29 @@ TEST(Devices, DeviceIndexBeyondThosePresentIsAUsageErrorNamingItsOption) {
   }
 }
 
+// NVML's clocks-event mask (nvmlClocksEventReason*) by name, in bit order; bits it does not know in one entry.
+TEST(Devices, ClockEventNamesDecodeNvmlsMask) {
+  EXPECT_TRUE(clock_event_names(0).empty());
+  EXPECT_EQ(clock_event_names(0x4), std::vector<std::string>{"sw_power_cap"});
+  EXPECT_EQ(clock_event_names(0x1 | 0x4 | 0x40),
+            (std::vector<std::string>{"gpu_idle", "sw_power_cap", "hw_thermal"}));
+  EXPECT_EQ(clock_event_names(0x1ff).size(), 9u);
+  EXPECT_EQ(clock_event_names(0x8 | 0x3000), (std::vector<std::string>{"hw_slowdown", "other:0x3000"}));
+}
+
+// A device NVML cannot find (or no NVML at all, as on a machine without a driver): no reading, no error.
+TEST(Devices, NvmlReadingsOfAnUnknownDeviceAreAbsent) {
+  DeviceInfo d;
+  d.pci_bus_id = "0000:FF:1F.7";
+  EXPECT_FALSE(sm_clock_mhz(d));
+  EXPECT_FALSE(energy_mj(d));
+  EXPECT_FALSE(clock_event_reasons(d));
+  EXPECT_FALSE(power_limit_w(d));
+  d.pci_bus_id.clear();
+  EXPECT_FALSE(energy_mj(d));
+  EXPECT_TRUE(nlohmann::json(d).at("power_limit_w").is_null());
+}
+
 TEST(JobDispenser, OneLaneGetsThePlanInPlanOrder) {
   const std::vector<bool> shape = plan_shape();
   JobDispenser d(shape, 1);

@@ -1,6 +1,7 @@
 // tuner --devices on a GPU (issue #11): `--devices 0` sweeps like a plain run (the same records with the same
 // statuses, each naming GPU 0, which meta.devices describes), and an index beyond the GPUs present is a usage
-// error (exit 2) before anything is written. Cheap: `small`, two variants, two configurations each.
+// error (exit 2) before anything is written; where NVML is present, every timing has the board's power. Cheap:
+// `small`, two variants, two configurations each.
 #include <unistd.h>
 
 #include <filesystem>
@@ -58,6 +59,23 @@ TEST_F(DevicesGpu, DevicesZeroGivesTheRecordsOfAPlainSweep) {
   EXPECT_EQ(outcomes(dev0), outcomes(plain)) << plain_log << dev_log;
   EXPECT_EQ(plain.records.size(), 5u);  // the baseline and two configurations of each variant
   for (const Record& r : plain.records) EXPECT_FALSE(r.device) << r.name();
+  // Where NVML reads the SM clock it reads the board's energy too: every timing has its mean power and energy per
+  // sample, and the clocks' events at its end (an empty list when nothing held them down).
+  const DeviceInfo dev = probe_device(0);
+  if (sm_clock_mhz(dev)) {
+    const auto limit = power_limit_w(dev);
+    ASSERT_TRUE(limit);
+    EXPECT_EQ(plain.meta["device"]["power_limit_w"], *limit);
+    for (const Record& r : plain.records) {
+      if (r.status != Status::kOk) continue;
+      ASSERT_TRUE(r.timing->power_w && r.timing->energy_mj_per_sample && r.timing->clock_events_end) << r.name();
+      EXPECT_GT(*r.timing->power_w, 10) << r.name();
+      EXPECT_LT(*r.timing->power_w, 2 * *limit) << r.name();
+      EXPECT_NEAR(*r.timing->energy_mj_per_sample * r.timing->samples, *r.timing->power_w * r.timing->total_s * 1e3,
+                  0.01 * *r.timing->power_w * r.timing->total_s * 1e3)
+          << r.name();
+    }
+  }
   for (const Record& r : dev0.records) {
     ASSERT_TRUE(r.device) << r.name();
     EXPECT_EQ(r.device->index, 0);
