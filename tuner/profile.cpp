@@ -26,26 +26,24 @@ std::vector<ProfileTarget> select_profile_targets(const ProfileOptions& o, Probl
   const std::vector<const Variant*> selected = Registry::instance().match(o.variants);
   std::vector<ProfileTarget> out;
   if (o.best_of.empty()) {
-    for (const Variant* v : selected) {
-      ProfileTarget t;
-      t.variant = v;
-      if (o.config) {
-        if (auto why = v->space().violation(*o.config))
-          throw UsageError("configuration '" + config_string(*o.config) + "' for " + v->id() + ": " + *why);
-        t.config = *o.config;
-        t.source = "--config";
-      } else {
-        t.config = v->space().default_config();
-        t.source = "default";
+    const auto given = o.configs.empty() ? std::vector<std::vector<Config>>() : given_configs(selected, o.configs);
+    for (size_t vi = 0; vi < selected.size(); ++vi) {
+      const std::vector<Config> configs = given.empty() ? std::vector<Config>{selected[vi]->space().default_config()}
+                                                        : given[vi];
+      for (const Config& c : configs) {
+        ProfileTarget t;
+        t.variant = selected[vi];
+        t.config = c;
+        t.source = given.empty() ? "default" : "--config";
+        t.id = int(out.size());
+        t.name = record_name(t.variant->id(), t.config);
+        out.push_back(std::move(t));
       }
-      t.id = int(out.size());
-      t.name = record_name(v->id(), t.config);
-      out.push_back(std::move(t));
     }
     return out;
   }
 
-  if (o.config) throw UsageError("--profile-best takes each variant's best configuration: drop --config");
+  if (!o.configs.empty()) throw UsageError("--profile-best takes each variant's best configuration: drop --config");
   const ResultsFile f = read_results(o.best_of);
   if (!problem_given) {
     if (!f.meta.contains("problem")) throw UsageError(o.best_of.string() + " has no meta.problem; give --problem");

@@ -28,7 +28,8 @@ inline constexpr const char* kProfileRange = "profile";
 
 struct ProfileOptions {
   std::string variants = "*";
-  std::optional<Config> config;           // this configuration of each selected variant (else its default)
+  std::vector<Config> configs;            // these configurations (-c; each to the selected variants it fits), else
+                                          // each variant's default
   std::filesystem::path best_of;          // results JSON: profile the best ok configuration of each variant
   int launches = 3;                       // launches of each configuration inside the profiled region
   bool validate = true;                   // one validation on fresh inputs before profiling

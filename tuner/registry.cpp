@@ -28,6 +28,34 @@ const Variant* Registry::find(const std::string& id) const {
   return nullptr;
 }
 
+std::vector<std::vector<Config>> given_configs(const std::vector<const Variant*>& selected,
+                                               const std::vector<Config>& given) {
+  std::vector<std::vector<Config>> out(selected.size());
+  std::vector<std::string> fits_none(given.size());  // each configuration's refusals by variant, for the error
+  std::vector<bool> taken(given.size(), false);
+  for (size_t v = 0; v < selected.size(); ++v) {
+    const std::string& id = selected[v]->id();
+    std::string refusals;
+    for (size_t c = 0; c < given.size(); ++c) {
+      const std::string name = "'" + config_string(given[c]) + "'";
+      if (const auto no = selected[v]->space().violation(given[c])) {
+        refusals += (refusals.empty() ? "" : "; ") + name + ": " + *no;
+        fits_none[c] += (fits_none[c].empty() ? "" : "; ") + id + ": " + *no;
+        if (given.size() == 1) throw UsageError("configuration " + name + " for " + id + ": " + *no);
+        continue;
+      }
+      out[v].push_back(given[c]);
+      taken[c] = true;
+    }
+    if (out[v].empty()) throw UsageError("no configuration given with -c fits " + id + " (" + refusals + ")");
+  }
+  for (size_t c = 0; c < given.size(); ++c)
+    if (!taken[c])
+      throw UsageError("configuration '" + config_string(given[c]) + "' fits no selected variant (" + fits_none[c] +
+                       ")");
+  return out;
+}
+
 std::vector<const Variant*> Registry::match(const std::string& globs) const {
   std::vector<std::string> pats;
   std::stringstream ss(globs);

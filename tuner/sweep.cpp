@@ -46,7 +46,10 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
     if (std::none_of(selected.begin(), selected.end(), [&](const Variant* v) { return v->space().has(name); }))
       throw UsageError("--pin " + name + ":" + std::to_string(value) + ": no selected variant has a parameter '" +
                        name + "'");
-  for (const Variant* v : selected) {
+  const std::vector<std::vector<Config>> given = o.configs.empty() ? std::vector<std::vector<Config>>(selected.size())
+                                                                   : given_configs(selected, o.configs);
+  for (size_t vi = 0; vi < selected.size(); ++vi) {
+    const Variant* v = selected[vi];
     std::vector<Config> configs;
     ParamSpace space = v->space();
     if (!o.pin.empty()) {
@@ -58,10 +61,8 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
     }
     if (!o.pin.empty() && space.enumerate().empty())
       throw UsageError("--pin " + config_string(o.pin) + ": no valid configuration of " + v->id() + " has it");
-    if (o.config) {
-      if (auto why = v->space().violation(*o.config))
-        throw UsageError("configuration '" + config_string(*o.config) + "' for " + v->id() + ": " + *why);
-      configs = {*o.config};
+    if (!o.configs.empty()) {
+      configs = given[vi];
     } else if (o.strategy == "exhaustive") {
       configs = space.enumerate();
       if (o.budget && configs.size() > *o.budget) configs.resize(*o.budget);

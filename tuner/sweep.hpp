@@ -22,7 +22,7 @@ struct SweepOptions {
   std::string strategy = "random";      // or "exhaustive"
   std::optional<size_t> budget;         // at most this many configurations per variant
   std::optional<double> time_budget_s;  // stop starting new configurations after this long
-  std::optional<Config> config;         // only this configuration (of each selected variant that has it)
+  std::vector<Config> configs;          // only these configurations (-c; each to the selected variants it fits)
   Config pin;                           // sweep only configurations with these values (where a variant has them)
   uint64_t seed = 0;                    // inputs and random strategy
   int checks = 1;                       // validations on independent fresh inputs per configuration

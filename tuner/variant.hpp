@@ -133,6 +133,12 @@ class Registry {
   std::vector<std::unique_ptr<Variant>> variants_;
 };
 
+// The configurations given with -c (each as many times as the option) that each selected variant takes, in the order
+// given: a configuration goes to every selected variant whose space accepts it. UsageError, with the space's reasons,
+// when a selected variant takes none of them or a configuration fits no selected variant.
+std::vector<std::vector<Config>> given_configs(const std::vector<const Variant*>& selected,
+                                               const std::vector<Config>& given);
+
 // In a variant's .cpp: CONVMISH_REGISTER_VARIANT(MyVariant);
 #define CONVMISH_REGISTER_VARIANT(T) \
   static const bool cm_registered_##T = ::convmish::Registry::instance().add(std::make_unique<T>())

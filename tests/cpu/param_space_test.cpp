@@ -86,6 +86,45 @@ TEST(PlanJobs, BaselineFirstAndRepeatReplaysTheSamePlan) {
   EXPECT_THROW(plan_jobs(o), UsageError);
 }
 
+// -c given several times: each configuration goes to the selected variants whose spaces take it, in the order given,
+// and with --repeat every round has them all (an A/B in one run); a configuration no selected variant takes, or a
+// selected variant that takes none, is a usage error with the reasons.
+TEST(PlanJobs, SeveralConfigurationsGoToTheVariantsTheyFit) {
+  SweepOptions o;
+  o.variants = "fused.naive,fused.wgmma_rs_tf32";
+  o.baseline = false;
+  o.repeat = 2;
+  Config wg = Registry::instance().find("fused.wgmma_rs_tf32")->space().default_config(), wg1 = wg;
+  wg1["order"] = 1;
+  o.configs = {Config{{"block", 128}}, wg, wg1};
+  const auto jobs = plan_jobs(o);
+  ASSERT_EQ(jobs.size(), 6u);  // 3 configurations x 2 rounds
+  for (size_t round = 0; round < 2; ++round) {
+    EXPECT_EQ(jobs[3 * round].variant->id(), "fused.naive");
+    EXPECT_EQ(jobs[3 * round].config, o.configs[0]);
+    EXPECT_EQ(jobs[3 * round + 1].variant->id(), "fused.wgmma_rs_tf32");
+    EXPECT_EQ(jobs[3 * round + 1].config, wg);
+    EXPECT_EQ(jobs[3 * round + 2].config, wg1);
+    EXPECT_EQ(jobs[3 * round + 2].round, int(round));
+  }
+  auto refusal = [&]() -> std::string {
+    try {
+      plan_jobs(o);
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  o.configs = {Config{{"block", 128}}, Config{{"block", 7}}};
+  const std::string none = refusal();
+  EXPECT_EQ(none.find("no configuration given with -c fits fused.wgmma_rs_tf32 ("), 0u) << none;
+  o.variants = "fused.naive";
+  const std::string fits_none = refusal();
+  EXPECT_EQ(fits_none.find("configuration 'block:7' fits no selected variant (fused.naive: "), 0u) << fits_none;
+  o.configs = {Config{{"block", 7}}};  // one configuration: the message of a single -c
+  EXPECT_EQ(refusal().find("configuration 'block:7' for fused.naive: "), 0u) << refusal();
+}
+
 TEST(ParamSpace, PinnedKeepsOnlyThePinnedValue) {
   const ParamSpace p = space().pinned({{"threads", 128}, {"not_here", 3}});  // unknown names are ignored
   const auto all = p.enumerate();

@@ -70,11 +70,16 @@ TEST(ProfileTargets, DefaultOrExplicitConfigurationOfEachSelectedVariant) {
   EXPECT_EQ(t[1].id, 1);
 
   o.variants = "fused.naive";
-  o.config = Config{{"block", 128}};
+  o.configs = {Config{{"block", 128}}};
   t = select_profile_targets(o, p, true);
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0].name, "fused.naive/block:128");
-  o.config = Config{{"block", 7}};
+  o.configs.push_back(Config{{"block", 256}});  // -c twice: both, in the order given
+  t = select_profile_targets(o, p, true);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[1].name, "fused.naive/block:256");
+  EXPECT_EQ(t[1].id, 1);
+  o.configs = {Config{{"block", 7}}};
   EXPECT_THROW(select_profile_targets(o, p, true), UsageError);
   o.variants = "nothing.*";
   EXPECT_THROW(select_profile_targets(o, p, true), UsageError);
@@ -100,9 +105,9 @@ TEST(ProfileTargets, BestOkConfigurationOfEachVariantInAResultsFileWithItsProble
   o.variants = "fused.*";
   EXPECT_THROW(select_profile_targets(o, p, false), UsageError);  // no ok record of those
   o.variants = "*";
-  o.config = Config{{"block", 128}};
+  o.configs = {Config{{"block", 128}}};
   EXPECT_THROW(select_profile_targets(o, p, false), UsageError);  // --config contradicts "best"
-  o.config.reset();
+  o.configs.clear();
   o.launches = 0;
   EXPECT_THROW(select_profile_targets(o, p, false), UsageError);
   o.launches = 3;

@@ -126,7 +126,8 @@ int main(int argc, char** argv) {
       "for the GPU's memory); 3 no usable GPU (none, or one this build has no code for); 4 the GPU is lost (no\n"
       "fresh worker could start; with --no-isolation: a kernel faulted); records measured before that are kept in\n"
       "--out."};
-  std::string problem_spec = "seed", config_spec, out = "convmish-results.json", cache_dir;
+  std::vector<std::string> config_specs;
+  std::string problem_spec = "seed", out = "convmish-results.json", cache_dir;
   SweepOptions o;
   int mish_count = 2;
   bool list = false, hot = false, no_cache = false, no_baseline = false, no_bias = false, no_nvtx = false;
@@ -147,7 +148,9 @@ int main(int argc, char** argv) {
                  "configurations per variant: random draws the default plus N-1 (default 16); exhaustive stops "
                  "after N");
   app.add_option("-t,--time", time_budget, "start no new configuration after S seconds");
-  app.add_option("-c,--config", config_spec, "only this configuration, e.g. 'block:128'");
+  app.add_option("-c,--config", config_specs,
+                 "only this configuration, e.g. 'block:128'; repeat it to run several (each for the selected "
+                 "variants whose parameters it fits; with --repeat, an A/B in one run)");
   std::string pin_spec;
   app.add_option("--pin", pin_spec,
                  "sweep only configurations with these parameter values, e.g. '-v fused.tiled_fp32 --pin form:4' "
@@ -285,13 +288,13 @@ int main(int argc, char** argv) {
     p.bias = !no_bias;
     p.seed = o.seed;
     p.validate();
-    if (!config_spec.empty()) o.config = parse_config(config_spec);
+    for (const std::string& spec : config_specs) o.configs.push_back(parse_config(spec));
     if (!pin_spec.empty()) o.pin = parse_config(pin_spec);
     if (!o.pin.empty() && (profile || !profile_best.empty()))
       throw UsageError("--pin narrows a sweep; --profile takes --config (or each variant's default)");
     if (profile || !profile_best.empty()) {
       prof.variants = o.variants;
-      prof.config = o.config;
+      prof.configs = o.configs;
       prof.best_of = profile_best;
       prof.seed = o.seed;
       prof.device = o.device;
