@@ -404,9 +404,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // The tile pixel of fragment row g of m fragment mi (WGMMA: wgmma mi is tile row mi, warp wm its columns
   // 16 wm .. 16 wm + 15).
   auto pix = [&](int mi) { return WGMMA ? mi * TW + wm * 16 + g : wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g); };
-  int a_off[MI];
+  // (WGMMA: only row 0's; a step's input row i adds i * PWS.)
+  constexpr int kAOffs = WGMMA ? 1 : MI;
+  int a_off[kAOffs];
 #pragma unroll
-  for (int mi = 0; mi < MI; ++mi) {
+  for (int mi = 0; mi < kAOffs; ++mi) {
     const int m = pix(mi);
     a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
   }
@@ -553,6 +555,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
         // Fold after a column group (all rows have new sums) or after a step (the rows it touched).
         if (kFoldAt == 2 || (kFoldAt == 1 && i == PH - 1)) {
           wgrs::wait<0>();
+          cm_wgmma::fence_operands(pacc);
 #pragma unroll
           for (int h = 0; h < TH; ++h)
             if (kFoldAt == 1 || (i - h >= 0 && i - h < KR)) fold_row(h);
@@ -562,6 +565,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX
       if (kFoldAt == 0) {
         wgrs::wait<0>();
+        cm_wgmma::fence_operands(pacc);
 #pragma unroll
         for (int h = 0; h < TH; ++h) fold_row(h);
       }
@@ -680,6 +684,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     if (ORDER && (grp == 0 ? tile_j < other_tiles : tile_j + 1 < other_tiles))
       asm volatile("bar.arrive %0, %1;" ::"r"(14 - grp), "n"(2 * GTHREADS));  // the other group's turn
     wgrs::wait<0>();  // the tile's accumulators, final
+    cm_wgmma::fence_operands(acc);
     {
       const int it_last = it - 1;
 #else

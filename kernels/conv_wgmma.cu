@@ -99,13 +99,6 @@ static_assert(CK % 8 == 0 && CPAD % CK == 0, "CK: a multiple of 8 dividing CPAD"
 
 namespace wg {
 
-// Keeps the compiler from moving accesses of an accumulator across the asynchronous MMAs that own it.
-template <int N>
-__device__ __forceinline__ void fence_regs(float (&d)[N]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
-}
-
 __device__ __forceinline__ void wgmma_m64n64k8(float (&d)[32], unsigned long long da, unsigned long long db,
                                                int accumulate) {
   asm volatile(
@@ -373,7 +366,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
     const unsigned long long a_desc = a_desc0 + (unsigned)(chunk * (CK / 4) * BN * 4 * 4 / 16);
     const unsigned long long b_desc = b_desc0 + (unsigned)((it % NBUF) * A_STAGE * 4 / 16);
 #pragma unroll
-    for (int h = 0; h < TH; ++h) wg::fence_regs(acc[h]);
+    for (int h = 0; h < TH; ++h) cm_wgmma::fence_operands(acc[h]);
     cm_wgmma::fence();
 #pragma unroll
     for (int rs = 0; rs < RS; ++rs)
@@ -398,7 +391,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_wgmma(ConvMishArgs
       cm_wgmma::wait<0>();
     }
 #pragma unroll
-    for (int h = 0; h < TH; ++h) wg::fence_regs(acc[h]);
+    for (int h = 0; h < TH; ++h) cm_wgmma::fence_operands(acc[h]);
 
     if (chunk == NCHUNK - 1) {
       const int tile = tile0 + (it / NCHUNK) * tile_step;

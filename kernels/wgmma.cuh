@@ -22,4 +22,15 @@ __device__ __forceinline__ void wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
 
+// Ties registers that asynchronous wgmmas write (accumulators) to this point: asm operands the compiler must treat as
+// read and rewritten here, so that no access to them is moved across the wgmma.wait_group (or the wgmmas) beside it;
+// the wgmma asm statements alone tell the compiler the values are final as soon as they are issued. Any array of
+// floats, nested to any depth.
+__device__ __forceinline__ void fence_operands(float& x) { asm volatile("" : "+f"(x)::"memory"); }
+template <typename T, int N>
+__device__ __forceinline__ void fence_operands(T (&x)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) fence_operands(x[i]);
+}
+
 }  // namespace cm_wgmma
