@@ -74,7 +74,7 @@
 #define STAGGER 0  // 1: group 1 starts its MMAs half a tile after group 0, so that their epilogues alternate
 #endif
 #ifndef ORDER
-#define ORDER 0  // WGMMA, 2 groups: 1: the groups take turns at issuing a tile's wgmmas (see the tile loop)
+#define ORDER 0  // WGMMA, 2 groups: turns at issuing a tile's wgmmas (1) or at running a tile's epilogue (2)
 #endif
 #ifndef ROUND_A
 #define ROUND_A 1
@@ -443,21 +443,30 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   const int stagger_it = STAGGER && GROUPS > 1 ? (nchunks / 2 < total_it ? nchunks / 2 : total_it) : -1;
   if (STAGGER && GROUPS > 1 && grp == 1) asm volatile("bar.sync 15, %0;" ::"n"(2 * GTHREADS));
 #if WGMMA
-  // ORDER=1, turns (as CUTLASS's ping-pong kernels order their math warpgroups): a group issues a tile's wgmmas only
-  // in its turn, and passes the turn once it has issued the tile's last one, so that its epilogue runs beside the
-  // other group's MMAs instead of both groups sharing the tensor core and then both leaving it idle in their
-  // epilogues. Named barriers 13 + grp are the groups' turns (bar.sync by the group waiting, bar.arrive by the one
-  // passing, 2 x GTHREADS threads). Group 0 starts; group 1 waits before each of its tiles, group 0 before each but
-  // its first; a turn is passed only to a group that has a tile left, so that every arrival meets its wait (group 0
-  // has as many tiles as group 1 or one more).
+  // ORDER: the two groups take turns, on named barriers 13 + grp (bar.sync by the group waiting for its turn,
+  // bar.arrive by the one passing it, 2 x GTHREADS threads). Group 0 starts; group 1 waits before each of its tiles,
+  // group 0 before each but its first; a turn is passed only to a group that has a tile left, so that every arrival
+  // meets its wait (group 0 has as many tiles as group 1 or one more).
+  // ORDER=1, turns at issuing a tile's wgmmas (as CUTLASS's ping-pong kernels order their math warpgroups): a group
+  // passes the turn once it has issued the tile's last wgmma, so that its epilogue runs beside the other group's
+  // MMAs instead of both groups sharing the tensor core and then both leaving it idle in their epilogues.
+  // ORDER=2, turns at the epilogue only: the MMAs of both groups overlap freely, but their epilogues alternate, which
+  // pushes the groups half a tile apart instead of letting them fall into step.
   const int other_tile0 = (blockIdx.x / kblocks) * GROUPS + (1 - grp);
   const int other_tiles =
       ORDER && other_tile0 < total_tiles ? (total_tiles - other_tile0 + tile_step - 1) / tile_step : 0;
+  auto take_turn = [&](int tile_j) {
+    if (grp == 1 || tile_j > 0) asm volatile("bar.sync %0, %1;" ::"r"(13 + grp), "n"(2 * GTHREADS));
+  };
+  auto pass_turn = [&](int tile_j) {
+    if (grp == 0 ? tile_j < other_tiles : tile_j + 1 < other_tiles)
+      asm volatile("bar.arrive %0, %1;" ::"r"(14 - grp), "n"(2 * GTHREADS));
+  };
   // Tiles in an outer loop, chunks in an inner one, the epilogue after the inner loop once all the tile's wgmmas have
   // completed: with the epilogue inside the chunk loop behind a branch, ptxas serialized every wgmma (C7517/C7518).
   for (int it = 0; it < total_it;) {
   const int tile_j = it / nchunks;  // this group's tile
-  if (ORDER && (grp == 1 || tile_j > 0)) asm volatile("bar.sync %0, %1;" ::"r"(13 + grp), "n"(2 * GTHREADS));
+  if (ORDER == 1) take_turn(tile_j);
 #pragma unroll 1
   for (int chunk = 0; chunk < nchunks; ++chunk, ++it) {
 #else
@@ -681,10 +690,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 
 #if WGMMA
   }  // chunk loop
-    if (ORDER && (grp == 0 ? tile_j < other_tiles : tile_j + 1 < other_tiles))
-      asm volatile("bar.arrive %0, %1;" ::"r"(14 - grp), "n"(2 * GTHREADS));  // the other group's turn
+    if (ORDER == 1) pass_turn(tile_j);  // the other group's MMAs
     wgrs::wait<0>();  // the tile's accumulators, final
     cm_wgmma::fence_operands(acc);
+    if (ORDER == 2) take_turn(tile_j);
     {
       const int it_last = it - 1;
 #else
@@ -753,6 +762,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           }
       }
     }
+#if WGMMA
+    if (ORDER == 2) pass_turn(tile_j);  // the other group's epilogue
+#endif
   }
   if (STAGGER && GROUPS > 1 && grp == 0 && stagger_it == total_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
   cp_async_wait<0>();

@@ -214,8 +214,9 @@ class FusedWgmmaRs : public Variant {
         .add("wide", {0, 1}, "1: a step loads an input row's A fragments for every tap column (up to R*S wgmmas a "
                              "step), 0: for one tap column (up to R)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
-        .add("order", {0, 1}, "1: the two warpgroups take turns at issuing a tile's wgmmas, so that one's epilogue "
-                              "runs beside the other's MMAs (ping-pong); 0: each issues whenever it is ready");
+        .add("order", {0, 1, 2},
+             "turns between the two warpgroups: 1 at issuing a tile's wgmmas, so that one's epilogue runs beside the "
+             "other's MMAs (ping-pong); 2 at the epilogue only (the MMAs overlap, the epilogues alternate); 0 none");
     if (kThreeX)
       space_.add("split", {1, 0},
                  "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
@@ -225,7 +226,7 @@ class FusedWgmmaRs : public Variant {
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
                    [](const Config& c) { return c.at("la") < c.at("nf"); });
-    space_.require("order:1 needs groups 2 (turns between two warpgroups)",
+    space_.require("order:1 and order:2 need groups 2 (turns between two warpgroups)",
                    [](const Config& c) { return c.at("order") == 0 || c.at("groups") == 2; });
     space_.require("accumulators and fragments fit the register cap min(255, 65536/threads)", [](const Config& c) {
       // Estimate calibrated on ptxas -v (sm_90a, seed, th 4, 256 threads): accumulators (3xTF32: twice, the chunk's

@@ -1,6 +1,6 @@
 // fused.wgmma_rs_tf32 / fused.wgmma_rs_3xtf32 without a GPU: the defaults compile for sm_90a with neither spills nor
 // serialized wgmmas (ptxas through NVRTC), on the seed and on a 5x5 filter (3xTF32 folds its sums per column group
-// there), and so do 3xTF32's fold after every step and the warpgroups' turns (order:1); the look-ahead and turns
+// there), and so do 3xTF32's fold after every step and the warpgroups' turns (order:1, order:2); the look-ahead and turns
 // constraints; the resident weights' size with 3xTF32's two parts.
 #include <gtest/gtest.h>
 
@@ -66,21 +66,23 @@ TEST(FusedWgmmaRs, ThreeXFoldAfterEveryStepCompilesCleanly) {
   expect_clean_compile("fused.wgmma_rs_3xtf32", c, "2,6,11,13,9,5");
 }
 
-// order:1, the warpgroups' turns: named barriers between the wgmma issue and its wait must not make ptxas serialize
-// the wgmmas, and turns need exactly two warpgroups.
+// order:1 and order:2, the warpgroups' turns (at the MMAs, at the epilogue): named barriers beside the wgmma issue
+// and wait must not make ptxas serialize the wgmmas, and turns need exactly two warpgroups.
 TEST(FusedWgmmaRs, TurnsBetweenWarpgroupsCompileCleanlyAndNeedTwoGroups) {
   for (const char* id : kIds) {
     const Variant* v = Registry::instance().find(id);
     ASSERT_NE(v, nullptr) << id;
-    Config c = v->space().default_config();
-    EXPECT_EQ(c.at("order"), 0) << id << ": turns are not measured yet";
-    c["order"] = 1;
-    expect_clean_compile(id, c, "seed");
-    for (const int64_t groups : {1, 3}) {
-      c["groups"] = groups;
-      const auto why = v->space().violation(c);
-      ASSERT_TRUE(why) << id << " groups " << groups;
-      EXPECT_NE(why->find("order:1 needs groups 2"), std::string::npos) << *why;
+    for (const int64_t order : {1, 2}) {
+      Config c = v->space().default_config();
+      EXPECT_EQ(c.at("order"), 0) << id << ": turns are not measured yet";
+      c["order"] = order;
+      expect_clean_compile(id, c, "seed");
+      for (const int64_t groups : {1, 3}) {
+        c["groups"] = groups;
+        const auto why = v->space().violation(c);
+        ASSERT_TRUE(why) << id << " groups " << groups;
+        EXPECT_NE(why->find("order:1 and order:2 need groups 2"), std::string::npos) << *why;
+      }
     }
   }
 }
