@@ -87,6 +87,22 @@ TEST(FusedWgmmaRs, TurnsBetweenWarpgroupsCompileCleanlyAndNeedTwoGroups) {
   }
 }
 
+// The register estimate against ptxas on the seed: 3xTF32 with nf 4 (accepted since 2026-12-05) compiles without
+// spills; TF32 with wide:1 and nf 3, which spills (44 bytes, nvcc 13.0), stays refused before compiling.
+TEST(FusedWgmmaRs, RegisterEstimateAcceptsWhatFitsAndRefusesWhatSpills) {
+  Config x3 = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
+  x3["nf"] = 4;
+  expect_clean_compile("fused.wgmma_rs_3xtf32", x3, "seed");
+  const Variant* tf32 = Registry::instance().find("fused.wgmma_rs_tf32");
+  Config t = tf32->space().default_config();
+  t["nf"] = 6;
+  EXPECT_FALSE(tf32->space().violation(t));
+  t["nf"] = 3, t["wide"] = 1;
+  const auto why = tf32->space().violation(t);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("register cap"), std::string::npos) << *why;
+}
+
 TEST(FusedWgmmaRs, LookAheadMustStayBelowTheFragmentSets) {
   for (const char* id : kIds) {
     const Variant* v = Registry::instance().find(id);
