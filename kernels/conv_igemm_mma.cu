@@ -74,7 +74,7 @@
 #define STAGGER 0  // 1: group 1 starts its MMAs half a tile after group 0, so that their epilogues alternate
 #endif
 #ifndef ORDER
-#define ORDER 0  // WGMMA, 2 groups: turns at issuing a tile's wgmmas (1) or at running a tile's epilogue (2)
+#define ORDER 0  // 2 groups: turns at issuing a tile's wgmmas (1, WGMMA) or at running a tile's epilogue (2)
 #endif
 #ifndef ROUND_A
 #define ROUND_A 1
@@ -166,7 +166,8 @@ static_assert(BN == 32 || BN == 64 || BN == 128, "WGMMA: bn (the wgmma N) 32, 64
 static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
 static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 #endif
-static_assert(!ORDER || (WGMMA && GROUPS == 2), "ORDER: turns between the two warpgroups of a WGMMA kernel");
+static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
+              "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
 
 __device__ __forceinline__ unsigned tf32_bits(float x) {
@@ -442,7 +443,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // H100 seed it gained nothing: 3.449 against 3.402 ms.)
   const int stagger_it = STAGGER && GROUPS > 1 ? (nchunks / 2 < total_it ? nchunks / 2 : total_it) : -1;
   if (STAGGER && GROUPS > 1 && grp == 1) asm volatile("bar.sync 15, %0;" ::"n"(2 * GTHREADS));
-#if WGMMA
   // ORDER: the two groups take turns, on named barriers 13 + grp (bar.sync by the group waiting for its turn,
   // bar.arrive by the one passing it, 2 x GTHREADS threads). Group 0 starts; group 1 waits before each of its tiles,
   // group 0 before each but its first; a turn is passed only to a group that has a tile left, so that every arrival
@@ -450,8 +450,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // ORDER=1, turns at issuing a tile's wgmmas (as CUTLASS's ping-pong kernels order their math warpgroups): a group
   // passes the turn once it has issued the tile's last wgmma, so that its epilogue runs beside the other group's
   // MMAs instead of both groups sharing the tensor core and then both leaving it idle in their epilogues.
-  // ORDER=2, turns at the epilogue only: the MMAs of both groups overlap freely, but their epilogues alternate, which
-  // pushes the groups half a tile apart instead of letting them fall into step.
+  // ORDER=2, turns at the epilogue only (WGMMA or mma.sync): the MMAs of both groups overlap freely, but their
+  // epilogues alternate, which pushes the groups half a tile apart instead of letting them fall into step.
   const int other_tile0 = (blockIdx.x / kblocks) * GROUPS + (1 - grp);
   const int other_tiles =
       ORDER && other_tile0 < total_tiles ? (total_tiles - other_tile0 + tile_step - 1) / tile_step : 0;
@@ -462,6 +462,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     if (grp == 0 ? tile_j < other_tiles : tile_j + 1 < other_tiles)
       asm volatile("bar.arrive %0, %1;" ::"r"(14 - grp), "n"(2 * GTHREADS));
   };
+#if WGMMA
   // Tiles in an outer loop, chunks in an inner one, the epilogue after the inner loop once all the tile's wgmmas have
   // completed: with the epilogue inside the chunk loop behind a branch, ptxas serialized every wgmma (C7517/C7518).
   for (int it = 0; it < total_it;) {
@@ -693,13 +694,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     if (ORDER == 1) pass_turn(tile_j);  // the other group's MMAs
     wgrs::wait<0>();  // the tile's accumulators, final
     cm_wgmma::fence_operands(acc);
-    if (ORDER == 2) take_turn(tile_j);
     {
       const int it_last = it - 1;
 #else
     if (it % nchunks == nchunks - 1) {
       const int it_last = it;
 #endif
+      if (ORDER == 2) take_turn(it_last / nchunks);
       // Epilogue of this tile: bias + Mish on the accumulators, stores guarded by the image and channel bounds
       // (rows g / g+8: pixels; cols 2t, 2t+1: output channels), then fresh accumulators for the next tile.
       int r = tile0 + (it_last / nchunks) * tile_step;
@@ -761,10 +762,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
           }
       }
+      if (ORDER == 2) pass_turn(it_last / nchunks);  // the other group's epilogue
     }
-#if WGMMA
-    if (ORDER == 2) pass_turn(tile_j);  // the other group's epilogue
-#endif
   }
   if (STAGGER && GROUPS > 1 && grp == 0 && stagger_it == total_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
   cp_async_wait<0>();

@@ -104,6 +104,8 @@ class FusedIgemm : public Variant {
         .add("groups", pick({2, 1}, {1, 2}),
              "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate")
+        .add("order", {0, 2}, "2: the two warp groups take turns at their epilogues (each tile's, not only the first); "
+                              "0 none")
         .add("pairs", {0, 1}, "fragment rows g, g+8 are pixels 8 apart (0: 32-bit loads on every tap) or adjacent (1: "
                               "64-bit loads on even taps, rebuilt fragments on odd ones)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
@@ -122,6 +124,8 @@ class FusedIgemm : public Variant {
         .require("bn divisible by 8*wn", [](const Config& c) { return c.at("bn") % (8 * c.at("wn")) == 0; })
         .require("stagger:1 needs groups > 1 (it delays the second group)",
                  [](const Config& c) { return c.at("stagger") == 0 || c.at("groups") > 1; })
+        .require("order:2 needs groups 2 (turns between two warp groups)",
+                 [](const Config& c) { return c.at("order") == 0 || c.at("groups") == 2; })
         .require("bfrag:1 needs bn divisible by 16*wn",
                  [](const Config& c) { return c.at("bfrag") == 0 || c.at("bn") % (16 * c.at("wn")) == 0; })
         .require("warp tile at most 128x64 (mi <= 8, ni <= 8)",
@@ -166,7 +170,8 @@ class FusedIgemm : public Variant {
         {"KR", std::to_string(p.R)}, {"KS", std::to_string(p.S)}, {"STRIDE", std::to_string(p.stride)},
         {"PAD", std::to_string(p.pad)}, {"CPAD", std::to_string(t.cpad(p))}, {"VEC", p.W % 4 == 0 ? "1" : "0"},
         {"THREEX", kThreeX ? "1" : "0"}, {"MISH_COUNT", std::to_string(p.mish_count)}};
-    for (const char* name : {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups", "stagger", "pairs", "bfrag"}) {
+    for (const char* name :
+         {"th", "tw", "bn", "ck", "wm", "wn", "stages", "groups", "stagger", "order", "pairs", "bfrag"}) {
       std::string up = name;
       for (char& ch : up) ch = char(std::toupper(static_cast<unsigned char>(ch)));
       defs.emplace_back(up, std::to_string(c.at(name)));

@@ -1,5 +1,6 @@
 // fused.igemm_tf32 / fused.igemm_3xtf32 without a GPU: the 3xTF32 default is the configuration measured fastest in
-// the fp32 class, and both defaults compile for the seed without spills (ptxas through NVRTC).
+// the fp32 class, and both defaults compile for the seed without spills (ptxas through NVRTC), as does the TF32
+// default with the epilogue turns (order:2).
 #include <gtest/gtest.h>
 
 #include "mish.cuh"
@@ -19,32 +20,53 @@ TEST(FusedIgemm, ThreeXDefaultIsTheFastestFp32ClassConfigurationMeasured) {
   // 8.633 ms on the seed, H100, 2026-12-05 (results/h100/2026-12-05_3f46d83-call6).
   const Config want{{"th", 8},      {"tw", 32},     {"bn", 64},    {"ck", 16},    {"wm", 4},
                     {"wn", 2},      {"stages", 2},  {"unroll", 1}, {"groups", 1}, {"stagger", 0},
-                    {"pairs", 0},   {"epi", 1},     {"bfrag", 1},  {"fold", 2},   {"split", 1},
-                    {"form", CM_MISH_FAST_ACCURATE}};
+                    {"order", 0},   {"pairs", 0},   {"epi", 1},    {"bfrag", 1},  {"fold", 2},
+                    {"split", 1},   {"form", CM_MISH_FAST_ACCURATE}};
   EXPECT_EQ(v->space().default_config(), want);
   EXPECT_EQ(v->precision(want), "fp32");
 }
 
-TEST(FusedIgemm, DefaultsCompileForTheSeedWithoutSpills) {
+namespace {
+// The main kernel of (id, c) compiles for the seed (sm_90) without spills, within the register cap.
+void expect_compiles_without_spills(const char* id, const Config& c) {
   const testing_ptxas::VerbosePtxas verbose;
   const Compiler compiler(9, 0, {});
   const Problem seed = parse_problem("seed");
-  for (const char* id : {"fused.igemm_tf32", "fused.igemm_3xtf32"}) {
-    const Variant* v = igemm(id);
-    ASSERT_NE(v, nullptr) << id;
-    int checked = 0;
-    for (const KernelSpec& spec : v->kernels(seed, v->space().default_config())) {
-      if (spec.name != "conv_igemm_mma") continue;
-      CompiledKernel k;
-      ASSERT_NO_THROW(k = compiler.compile(spec)) << id;
-      EXPECT_EQ(testing_ptxas::spill_bytes(k.log, spec.name), 0) << id << "\n" << k.log;
-      const int regs = testing_ptxas::registers(k.log, spec.name);
-      EXPECT_GT(regs, 0) << id << "\n" << k.log;
-      EXPECT_LE(regs, 255) << id;
-      ++checked;
-    }
-    EXPECT_EQ(checked, 1) << id << ": no conv_igemm_mma kernel among the specs";
+  const Variant* v = igemm(id);
+  ASSERT_NE(v, nullptr) << id;
+  ASSERT_FALSE(v->space().violation(c)) << id;
+  int checked = 0;
+  for (const KernelSpec& spec : v->kernels(seed, c)) {
+    if (spec.name != "conv_igemm_mma") continue;
+    CompiledKernel k;
+    ASSERT_NO_THROW(k = compiler.compile(spec)) << id;
+    EXPECT_EQ(testing_ptxas::spill_bytes(k.log, spec.name), 0) << id << "\n" << k.log;
+    const int regs = testing_ptxas::registers(k.log, spec.name);
+    EXPECT_GT(regs, 0) << id << "\n" << k.log;
+    EXPECT_LE(regs, 255) << id;
+    ++checked;
   }
+  EXPECT_EQ(checked, 1) << id << ": no conv_igemm_mma kernel among the specs";
+}
+}  // namespace
+
+TEST(FusedIgemm, DefaultsCompileForTheSeedWithoutSpills) {
+  for (const char* id : {"fused.igemm_tf32", "fused.igemm_3xtf32"})
+    expect_compiles_without_spills(id, igemm(id)->space().default_config());
+}
+
+// order:2, the two warp groups' turns at their epilogues (named barriers): the TF32 default (two groups) compiles
+// with it as cleanly; one group has no one to take turns with.
+TEST(FusedIgemm, EpilogueTurnsCompileCleanlyAndNeedTwoGroups) {
+  Config c = igemm("fused.igemm_tf32")->space().default_config();
+  ASSERT_EQ(c.at("groups"), 2);
+  EXPECT_EQ(c.at("order"), 0) << "turns are not measured yet";
+  c["order"] = 2;
+  expect_compiles_without_spills("fused.igemm_tf32", c);
+  c["groups"] = 1;
+  const auto why = igemm("fused.igemm_tf32")->space().violation(c);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("order:2 needs groups 2"), std::string::npos) << *why;
 }
 
 TEST(FusedIgemm, StaggerNeedsASecondWarpGroup) {

@@ -1,13 +1,15 @@
-// fused.wgmma_rs_* with order:1 and order:2 (the two warpgroups take turns, on named barriers, at issuing their
-// tiles' wgmmas or at their epilogues): each variant's default with either validates on every test shape with
-// stride 1 (the other is declined with its reason), and none hangs. The
+// Turns between two warp groups on named barriers (`order`): fused.wgmma_rs_* with order:1 (turns at issuing a
+// tile's wgmmas) and order:2 (at the epilogues), fused.igemm_tf32 with order:2. Each variant's default with them
+// validates on every test shape (the wgmma_rs variants decline the strided one, with the reason), and none hangs. The
 // tiny shapes give CTAs whose groups have one tile, or one and none, where a turn passed to a group without a
 // tile would leave the other waiting. The tuner runs isolated with a watchdog, so a deadlock is a `timeout` record
 // and a failed test, not a hung one.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gpu/gpu_fixture.hpp"
@@ -19,24 +21,25 @@
 using namespace convmish;
 namespace fs = std::filesystem;
 
-TEST(WgmmaRsGpu, TurnsBetweenWarpgroupsValidateOnEveryShapeAndNeverHang) {
+TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_wgmma_rs_gpu_" + std::to_string(::getpid()));
+  const fs::path dir = fs::temp_directory_path() / ("convmish_turns_gpu_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  // The shapes of VariantsGpu (variants_gpu_test.cpp); the strided one is declined by these variants.
+  // The shapes of VariantsGpu (variants_gpu_test.cpp).
   const char* shapes[] = {"small", "4,3,20,21,16,3", "2,8,15,17,1,3", "1,32,40,44,64,3", "1,1,3,3,1,3",
                           "3,5,16,19,7,3,3,2,1", "2,6,11,13,9,5"};
-  // Each variant's default with order:1 and with order:2, all four in one tuner run per shape (-c four times).
-  std::vector<Config> configs;
+  // The defaults with their turns, all five in one tuner run per shape (-c five times).
+  std::vector<std::pair<std::string, Config>> configs;
   std::string c_options;
-  for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32"}) {
+  for (const auto& [id, orders] : std::vector<std::pair<const char*, std::vector<int64_t>>>{
+           {"fused.igemm_tf32", {2}}, {"fused.wgmma_rs_tf32", {1, 2}}, {"fused.wgmma_rs_3xtf32", {1, 2}}}) {
     const Variant* v = Registry::instance().find(id);
     ASSERT_NE(v, nullptr) << id;
-    for (const int64_t order : {1, 2}) {
+    for (const int64_t order : orders) {
       Config c = v->space().default_config();
       c["order"] = order;
       ASSERT_FALSE(v->space().violation(c)) << id;
-      configs.push_back(c);
+      configs.emplace_back(id, c);
       c_options += " -c " + config_string(c);
     }
   }
@@ -45,17 +48,20 @@ TEST(WgmmaRsGpu, TurnsBetweenWarpgroupsValidateOnEveryShapeAndNeverHang) {
     fs::remove(json);
     fs::remove(journal_path(json));
     const auto [exit_code, log] = convmish::testing::run_logged(
-        std::string("'") + CONVMISH_TUNER + "' -p " + shape + " -v 'fused.wgmma_rs_*'" + c_options +
+        std::string("'") + CONVMISH_TUNER + "' -p " + shape + " -v 'fused.igemm_tf32,fused.wgmma_rs_*'" + c_options +
             " --no-baseline --checks 2 --min-time 0 --max-time 0.02 --warmup-ms 1 --timeout 120 -o '" +
             json.string() + "'",
         dir / "turns.log");
     ASSERT_EQ(exit_code, 0) << shape << "\n" << log;
     const ResultsFile f = read_results(json);
     ASSERT_EQ(f.records.size(), configs.size()) << shape << "\n" << log;
-    for (size_t i = 0; i < configs.size(); ++i) {
-      const Record& r = f.records[i];
-      EXPECT_EQ(r.params, configs[i]) << r.name();
-      if (parse_problem(shape).stride != 1) {
+    for (const auto& want : configs) {
+      const auto it = std::find_if(f.records.begin(), f.records.end(), [&](const Record& r) {
+        return r.variant == want.first && r.params == want.second;
+      });
+      ASSERT_NE(it, f.records.end()) << record_name(want.first, want.second) << " not in the results of " << shape;
+      const Record& r = *it;
+      if (parse_problem(shape).stride != 1 && r.variant != "fused.igemm_tf32") {
         EXPECT_EQ(r.status, Status::kUnsupported) << shape << " " << r.name();
         EXPECT_NE(r.reason.find("stride"), std::string::npos) << r.reason;
       } else {
