@@ -329,7 +329,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   const int total_tiles = tiles_w * tiles_h * a.N;
   const int kb = blockIdx.x % kblocks;
   const int tile0 = (blockIdx.x / kblocks) * GROUPS + grp, tile_step = (gridDim.x / kblocks) * GROUPS;
-  const int my_tiles = tile0 < total_tiles ? (total_tiles - tile0 + tile_step - 1) / tile_step : 0;
+  // The tiles of the group whose first tile is `first`: first, first + tile_step, ...
+  auto tiles_from = [&](int first) {
+    return first < total_tiles ? (total_tiles - first + tile_step - 1) / tile_step : 0;
+  };
+  const int my_tiles = tiles_from(tile0);
   const int nchunks = CPAD / CK;
   const int total_it = my_tiles * nchunks;
   const int k0 = kb * BN;
@@ -405,11 +409,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // The tile pixel of fragment row g of m fragment mi (WGMMA: wgmma mi is tile row mi, warp wm its columns
   // 16 wm .. 16 wm + 15).
   auto pix = [&](int mi) { return WGMMA ? mi * TW + wm * 16 + g : wm * (BM / WM) + mi * 16 + (PAIRS ? 2 * g : g); };
-  // (WGMMA: only row 0's; a step's input row i adds i * PWS.)
-  constexpr int kAOffs = WGMMA ? 1 : MI;
-  int a_off[kAOffs];
+  // (WGMMA reads only a_off[0], a step's input row i adding i * PWS; computing the rest unused keeps the measured
+  // SASS: without them NVRTC schedules the kernel differently.)
+  int a_off[MI];
 #pragma unroll
-  for (int mi = 0; mi < kAOffs; ++mi) {
+  for (int mi = 0; mi < MI; ++mi) {
     const int m = pix(mi);
     a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
   }
@@ -452,9 +456,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   // MMAs instead of both groups sharing the tensor core and then both leaving it idle in their epilogues.
   // ORDER=2, turns at the epilogue only (WGMMA or mma.sync): the MMAs of both groups overlap freely, but their
   // epilogues alternate, which pushes the groups half a tile apart instead of letting them fall into step.
-  const int other_tile0 = (blockIdx.x / kblocks) * GROUPS + (1 - grp);
-  const int other_tiles =
-      ORDER && other_tile0 < total_tiles ? (total_tiles - other_tile0 + tile_step - 1) / tile_step : 0;
+  const int other_tiles = ORDER ? tiles_from(tile0 + 1 - 2 * grp) : 0;  // the other group's
   auto take_turn = [&](int tile_j) {
     if (grp == 1 || tile_j > 0) asm volatile("bar.sync %0, %1;" ::"r"(13 + grp), "n"(2 * GTHREADS));
   };

@@ -29,8 +29,12 @@ int gpu_count(std::string* why) {
   return n;
 }
 
-void require_gpu_index(const std::string& option, int index, int count, const std::string& why) {
+void require_gpu(int count, const std::string& why) {
   if (count <= 0) throw NoGpuError("no usable GPU: " + why);
+}
+
+void require_gpu_index(const std::string& option, int index, int count, const std::string& why) {
+  require_gpu(count, why);
   if (index < 0 || index >= count)
     throw UsageError(option + ": there is no GPU " + std::to_string(index) + " on this host: " + std::to_string(count) +
                      (count == 1 ? " GPU is" : " GPUs are") + " present (0.." + std::to_string(count - 1) + ")");
@@ -202,7 +206,8 @@ const Nvml& nvml() {
     void* reasons = dlsym(h, "nvmlDeviceGetCurrentClocksEventReasons");  // the name since NVML 12.2
     if (!reasons) reasons = dlsym(h, "nvmlDeviceGetCurrentClocksThrottleReasons");
     n.reasons = reinterpret_cast<nvmlReturn (*)(nvmlDevice, unsigned long long*)>(reasons);
-    n.power_limit = reinterpret_cast<nvmlReturn (*)(nvmlDevice, unsigned*)>(dlsym(h, "nvmlDeviceGetEnforcedPowerLimit"));
+    n.power_limit =
+        reinterpret_cast<nvmlReturn (*)(nvmlDevice, unsigned*)>(dlsym(h, "nvmlDeviceGetEnforcedPowerLimit"));
     n.ok = n.init && n.by_pci && n.clock && n.driver && n.init() == 0;
   });
   return n;
@@ -264,10 +269,6 @@ std::vector<std::string> clock_event_names(unsigned long long mask) {
   }
   return names;
 }
-
-namespace {
-
-}  // namespace
 
 std::string nvml_driver_version() {
   const Nvml& n = nvml();

@@ -33,8 +33,10 @@ struct DeviceInfo {
 // this build has no engine code for (architecture_mismatch with CMAKE_CUDA_ARCHITECTURES); UsageError for an index
 // beyond the GPUs present (require_gpu_index).
 DeviceInfo probe_device(int index = 0);
-// GPU `index` of the `count` present, asked for by `option` (--device, --devices): NoGpuError("no usable GPU: why")
-// when count is 0, as for any GPU command; UsageError (exit 2) naming the option when there is no such GPU.
+// NoGpuError("no usable GPU: why") when `count` (gpu_count) is 0, as for any GPU command.
+void require_gpu(int count, const std::string& why);
+// GPU `index` of the `count` present, asked for by `option` (--device, --devices): require_gpu, then UsageError
+// (exit 2) naming the option when there is no such GPU.
 void require_gpu_index(const std::string& option, int index, int count, const std::string& why);
 // Why engine kernels that nvcc built for `cuda_architectures` (CMAKE_CUDA_ARCHITECTURES, ',' or ';' separated:
 // "90", "80,90-real", "90a") cannot run on a GPU of compute capability major.minor; nullopt when they can, or when

@@ -36,7 +36,7 @@ DeviceList parse_devices(const std::string& spec) {
 }
 
 std::vector<int> resolve_devices(const DeviceList& list, int count, const std::string& why) {
-  require_gpu_index("--devices", 0, count, why);
+  require_gpu(count, why);
   std::vector<int> out = list.indices;
   if (list.all)
     for (int i = 0; i < count; ++i) out.push_back(i);

@@ -1,11 +1,14 @@
-// Strict readers for integer fields of the JSON files the tuner writes. nlohmann's get<int>() of a floating-point
-// value is a static_cast, undefined behaviour when the value is out of range (1e300), and silently truncates 1.5;
-// these accept JSON integers in range only. A bad field throws JsonFieldError, a nlohmann::json::exception, so
+// Strict readers for integer (and optional number and string-list) fields of the JSON files the tuner writes.
+// nlohmann's get<int>() of a floating-point value is a static_cast, undefined behaviour when the value is out of
+// range (1e300), and silently truncates 1.5; these accept JSON integers in range only. A bad field throws JsonFieldError, a nlohmann::json::exception, so
 // every reader that already turns json::exception into "malformed ..." handles it unchanged.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -55,6 +58,26 @@ inline uint64_t json_uint_or(const nlohmann::json& j, const char* key, uint64_t 
   if (!v.is_number_unsigned())
     throw JsonFieldError(std::string("'") + key + "' must be a non-negative integer, not " + json_describe(v));
   return v.get<uint64_t>();
+}
+
+// j[key] as a number when present and not null, else nullopt; anything else throws JsonFieldError naming the key.
+inline std::optional<double> json_number_opt(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number()) throw JsonFieldError(std::string("'") + key + "' must be a number, not " + json_describe(v));
+  return v.get<double>();
+}
+
+// j[key] as a list of strings when present and not null, else nullopt; anything else throws JsonFieldError.
+inline std::optional<std::vector<std::string>> json_strings_opt(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
+  const nlohmann::json& v = j.at(key);
+  const bool ok =
+      v.is_array() && std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_string(); });
+  if (!ok)
+    throw JsonFieldError(std::string("'") + key + "' must be a list of strings, not " +
+                         (v.is_array() ? std::string("a list with a non-string") : json_describe(v)));
+  return v.get<std::vector<std::string>>();
 }
 
 }  // namespace convmish

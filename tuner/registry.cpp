@@ -30,6 +30,10 @@ const Variant* Registry::find(const std::string& id) const {
 
 std::vector<std::vector<Config>> given_configs(const std::vector<const Variant*>& selected,
                                                const std::vector<Config>& given) {
+  for (size_t c = 0; c < given.size(); ++c)  // two jobs of one name would share a record of --resume's journal
+    if (std::find(given.begin(), given.begin() + c, given[c]) != given.begin() + c)
+      throw UsageError("configuration '" + config_string(given[c]) + "' is given twice with -c (--repeat runs it "
+                       "again)");
   std::vector<std::vector<Config>> out(selected.size());
   std::vector<std::string> fits_none(given.size());  // each configuration's refusals by variant, for the error
   std::vector<bool> taken(given.size(), false);

@@ -26,6 +26,9 @@ struct TimerSettings {
                               // min_time_s)
 };
 
+// The shortest sampling window over which TimingStats::power_w is computed (NVML's energy counter moves in steps).
+inline constexpr double kMinPowerWindowS = 0.1;
+
 struct TimingStats {
   int samples = 0;
   double median_ms = 0, mean_ms = 0, min_ms = 0, max_ms = 0, stddev_ms = 0, q1_ms = 0, q3_ms = 0;
@@ -34,18 +37,19 @@ struct TimingStats {
   bool converged = false;     // noise under the threshold before the cap
   double total_s = 0;         // wall time spent sampling
   std::optional<int> sm_clock_start_mhz, sm_clock_end_mhz;
-  // NVML over the sampling loop (nullopt without NVML or its energy counter): the board's mean power and its energy
-  // per sample, each sample's flush and the host's gaps included; and what held the clocks down at its end
-  // (clock_event_names, e.g. sw_power_cap).
+  // NVML over the sampling loop (nullopt without NVML): the board's mean power and its energy per sample, each
+  // sample's flush and the host's gaps included (only over kMinPowerWindowS or more, in which the energy counter
+  // moved); and what held the clocks down while samples ran (clock_event_names, e.g. sw_power_cap; read at most
+  // every 20 ms, OR-ed).
   std::optional<double> power_w, energy_mj_per_sample;
-  std::optional<std::vector<std::string>> clock_events_end;
+  std::optional<std::vector<std::string>> clock_events;
   std::vector<double> samples_ms;
 };
 
 // Summary statistics of a sample (median, quartiles by linear interpolation).
 TimingStats summarize(std::vector<double> samples_ms);
 // What the board did while a configuration was timed, for the progress line: "  1605 MHz  688 W  sw_power_cap"
-// (the SM clock at the end, the mean power, what held the clocks down at the end but an idle GPU); "" without NVML.
+// (the SM clock at the end, the mean power, what held the clocks down but an idle GPU); "" without NVML.
 std::string board_note(const TimingStats& t);
 
 class Timer {

@@ -43,9 +43,9 @@ std::string board_note(const TimingStats& t) {
   std::string s;
   if (t.sm_clock_end_mhz) s += "  " + std::to_string(*t.sm_clock_end_mhz) + " MHz";
   if (t.power_w) s += "  " + std::to_string(int(std::lround(*t.power_w))) + " W";
-  if (t.clock_events_end) {
+  if (t.clock_events) {
     std::string events;
-    for (const std::string& e : *t.clock_events_end)
+    for (const std::string& e : *t.clock_events)
       if (e != "gpu_idle") events += (events.empty() ? "" : ",") + e;
     if (!events.empty()) s += "  " + events;
   }
@@ -67,7 +67,7 @@ void to_json(nlohmann::json& j, const TimingStats& t) {
   j["sm_clock_end_mhz"] = t.sm_clock_end_mhz ? nlohmann::json(*t.sm_clock_end_mhz) : nlohmann::json();
   j["power_w"] = t.power_w ? nlohmann::json(*t.power_w) : nlohmann::json();
   j["energy_mj_per_sample"] = t.energy_mj_per_sample ? nlohmann::json(*t.energy_mj_per_sample) : nlohmann::json();
-  j["clock_events_end"] = t.clock_events_end ? nlohmann::json(*t.clock_events_end) : nlohmann::json();
+  j["clock_events"] = t.clock_events ? nlohmann::json(*t.clock_events) : nlohmann::json();
 }
 
 void from_json(const nlohmann::json& j, TimingStats& t) {
@@ -79,14 +79,9 @@ void from_json(const nlohmann::json& j, TimingStats& t) {
   if (j.contains("sm_clock_end_mhz") && !j["sm_clock_end_mhz"].is_null())
     t.sm_clock_end_mhz = json_int32(j, "sm_clock_end_mhz");
   // Absent from files written before these fields existed, null without NVML.
-  auto number = [&](const char* key) -> std::optional<double> {
-    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-    return j.at(key).get<double>();
-  };
-  t.power_w = number("power_w");
-  t.energy_mj_per_sample = number("energy_mj_per_sample");
-  if (j.contains("clock_events_end") && !j["clock_events_end"].is_null())
-    t.clock_events_end = j.at("clock_events_end").get<std::vector<std::string>>();
+  t.power_w = json_number_opt(j, "power_w");
+  t.energy_mj_per_sample = json_number_opt(j, "energy_mj_per_sample");
+  t.clock_events = json_strings_opt(j, "clock_events");
 }
 
 }  // namespace convmish

@@ -135,7 +135,7 @@ class Registry {
 
 // The configurations given with -c (each as many times as the option) that each selected variant takes, in the order
 // given: a configuration goes to every selected variant whose space accepts it. UsageError, with the space's reasons,
-// when a selected variant takes none of them or a configuration fits no selected variant.
+// when a selected variant takes none of them or a configuration fits no selected variant; also for one given twice.
 std::vector<std::vector<Config>> given_configs(const std::vector<const Variant*>& selected,
                                                const std::vector<Config>& given);
 

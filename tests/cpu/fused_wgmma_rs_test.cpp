@@ -1,7 +1,7 @@
 // fused.wgmma_rs_tf32 / fused.wgmma_rs_3xtf32 without a GPU: the defaults compile for sm_90a with neither spills nor
 // serialized wgmmas (ptxas through NVRTC), on the seed and on a 5x5 filter (3xTF32 folds its sums per column group
-// there), and so do 3xTF32's fold after every step and the warpgroups' turns (order:1, order:2); the look-ahead and turns
-// constraints; the resident weights' size with 3xTF32's two parts.
+// there), and so do 3xTF32's fold after every step and the warpgroups' turns (order:1, order:2); the look-ahead,
+// turns and register constraints; the resident weights' size with 3xTF32's two parts.
 #include <gtest/gtest.h>
 
 #include "ptxas_log.hpp"

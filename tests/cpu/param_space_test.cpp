@@ -123,6 +123,8 @@ TEST(PlanJobs, SeveralConfigurationsGoToTheVariantsTheyFit) {
   EXPECT_EQ(fits_none.find("configuration 'block:7' fits no selected variant (fused.naive: "), 0u) << fits_none;
   o.configs = {Config{{"block", 7}}};  // one configuration: the message of a single -c
   EXPECT_EQ(refusal().find("configuration 'block:7' for fused.naive: "), 0u) << refusal();
+  o.configs = {Config{{"block", 128}}, Config{{"block", 256}}, Config{{"block", 128}}};  // --resume could not tell
+  EXPECT_EQ(refusal(), "configuration 'block:128' is given twice with -c (--repeat runs it again)");
 }
 
 TEST(ParamSpace, PinnedKeepsOnlyThePinnedValue) {

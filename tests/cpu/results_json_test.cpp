@@ -124,36 +124,50 @@ TEST(ResultsJson, ReadRejectsMalformedTruncatedAndWrongVersion) {
   fs::remove(path);
 }
 
-// The board's power over the sampling loop, energy per sample and what held the clocks down at its end: kept
-// through JSON, null without NVML, absent in files written before they existed, and a wrong type is an error.
+// The board's power over the sampling loop, energy per sample and what held the clocks down while it ran: kept
+// through JSON, null without NVML, absent in files written before they existed, and a wrong type is an error that
+// names the field.
 TEST(TimingStats, PowerEnergyAndClockEventsRoundTripAndMayBeAbsent) {
   TimingStats t = summarize({2.5, 2.6, 2.4});
   t.sm_clock_end_mhz = 1605;
   t.power_w = 688.5;
   t.energy_mj_per_sample = 1821.25;
-  t.clock_events_end = std::vector<std::string>{"sw_power_cap"};
+  t.clock_events = std::vector<std::string>{"sw_power_cap"};
   const nlohmann::json j = t;
   const TimingStats back = j.get<TimingStats>();
-  ASSERT_TRUE(back.power_w && back.energy_mj_per_sample && back.clock_events_end);
+  ASSERT_TRUE(back.power_w && back.energy_mj_per_sample && back.clock_events);
   EXPECT_DOUBLE_EQ(*back.power_w, 688.5);
   EXPECT_DOUBLE_EQ(*back.energy_mj_per_sample, 1821.25);
-  EXPECT_EQ(*back.clock_events_end, std::vector<std::string>{"sw_power_cap"});
+  EXPECT_EQ(*back.clock_events, std::vector<std::string>{"sw_power_cap"});
 
   const nlohmann::json none = summarize({1.0});  // no NVML: written as null
   EXPECT_TRUE(none.at("power_w").is_null());
   EXPECT_TRUE(none.at("energy_mj_per_sample").is_null());
-  EXPECT_TRUE(none.at("clock_events_end").is_null());
+  EXPECT_TRUE(none.at("clock_events").is_null());
   const TimingStats from_null = none.get<TimingStats>();
-  EXPECT_FALSE(from_null.power_w || from_null.energy_mj_per_sample || from_null.clock_events_end);
+  EXPECT_FALSE(from_null.power_w || from_null.energy_mj_per_sample || from_null.clock_events);
 
   nlohmann::json old = j;  // a file from before these fields
-  for (const char* key : {"power_w", "energy_mj_per_sample", "clock_events_end"}) old.erase(key);
+  for (const char* key : {"power_w", "energy_mj_per_sample", "clock_events"}) old.erase(key);
   const TimingStats from_old = old.get<TimingStats>();
-  EXPECT_FALSE(from_old.power_w || from_old.energy_mj_per_sample || from_old.clock_events_end);
+  EXPECT_FALSE(from_old.power_w || from_old.energy_mj_per_sample || from_old.clock_events);
 
-  nlohmann::json bad = j;
-  bad["power_w"] = "688 W";
-  EXPECT_THROW(bad.get<TimingStats>(), nlohmann::json::exception);
+  auto refusal = [&](const char* key, const nlohmann::json& value) -> std::string {
+    nlohmann::json bad = j;
+    bad[key] = value;
+    try {
+      (void)bad.get<TimingStats>();
+    } catch (const nlohmann::json::exception& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(refusal("power_w", "688 W"), "'power_w' must be a number, not a string");
+  EXPECT_EQ(refusal("energy_mj_per_sample", nlohmann::json::array()),
+            "'energy_mj_per_sample' must be a number, not an array");
+  EXPECT_EQ(refusal("clock_events", "sw_power_cap"), "'clock_events' must be a list of strings, not a string");
+  EXPECT_EQ(refusal("clock_events", {"sw_power_cap", 4}),
+            "'clock_events' must be a list of strings, not a list with a non-string");
 }
 
 TEST(TimingStats, BoardNoteGivesClockPowerAndWhatHeldTheClocksDown) {
@@ -162,9 +176,9 @@ TEST(TimingStats, BoardNoteGivesClockPowerAndWhatHeldTheClocksDown) {
   t.sm_clock_end_mhz = 1605;
   EXPECT_EQ(board_note(t), "  1605 MHz");
   t.power_w = 688.46;
-  t.clock_events_end = std::vector<std::string>{"gpu_idle"};  // read just after the last sample: not news
+  t.clock_events = std::vector<std::string>{"gpu_idle"};  // read just after the last sample: not news
   EXPECT_EQ(board_note(t), "  1605 MHz  688 W");
-  t.clock_events_end = std::vector<std::string>{"gpu_idle", "sw_power_cap", "hw_slowdown"};
+  t.clock_events = std::vector<std::string>{"gpu_idle", "sw_power_cap", "hw_slowdown"};
   EXPECT_EQ(board_note(t), "  1605 MHz  688 W  sw_power_cap,hw_slowdown");
 }
 

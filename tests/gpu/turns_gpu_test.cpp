@@ -1,6 +1,7 @@
 // Turns between two warp groups on named barriers (`order`): fused.wgmma_rs_* with order:1 (turns at issuing a
 // tile's wgmmas) and order:2 (at the epilogues), fused.igemm_tf32 with order:2. Each variant's default with them
-// validates on every test shape (the wgmma_rs variants decline the strided one, with the reason), and none hangs. The
+// validates on every test shape (the wgmma_rs variants decline the strided one, with the reason), including one
+// with several tiles per warp group, where the turns go back and forth, and none hangs. The
 // tiny shapes give CTAs whose groups have one tile, or one and none, where a turn passed to a group without a
 // tile would leave the other waiting. The tuner runs isolated with a watchdog, so a deadlock is a `timeout` record
 // and a failed test, not a hung one.
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "gpu/gpu_fixture.hpp"
+#include "tuner/device.hpp"
 #include "tuner/param_space.hpp"
 #include "tuner/problem.hpp"
 #include "tuner/results.hpp"
@@ -25,9 +27,15 @@ TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
   REQUIRE_GPU();
   const fs::path dir = fs::temp_directory_path() / ("convmish_turns_gpu_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  // The shapes of VariantsGpu (variants_gpu_test.cpp).
-  const char* shapes[] = {"small", "4,3,20,21,16,3", "2,8,15,17,1,3", "1,32,40,44,64,3", "1,1,3,3,1,3",
-                          "3,5,16,19,7,3,3,2,1", "2,6,11,13,9,5"};
+  // The shapes of VariantsGpu (variants_gpu_test.cpp): at most one tile per warp group there, so only the first
+  // turn passes. Then one with several per group: 15 tiles of 4 x 64 pixels an image (P 60, Q 64) and an odd number
+  // of images, so that the persistent grid (one CTA per SM, two groups) gives each TF32 group about 2.5 tiles and
+  // each 3xTF32 group (bn 32: two channel blocks of K 64) about 5, and an odd tile count over an even number of
+  // groups makes CTAs whose groups have (n, n), (n + 1, n) and (n + 1, n + 1) tiles all occur. C 16: two chunks.
+  const int sm = probe_device(0).sm_count;
+  const std::string many = std::to_string((5 * sm / 15) | 1) + ",16,62,66,64,3";
+  std::vector<std::string> shapes = {"small",         "4,3,20,21,16,3",      "2,8,15,17,1,3", "1,32,40,44,64,3",
+                                     "1,1,3,3,1,3",   "3,5,16,19,7,3,3,2,1", "2,6,11,13,9,5", many};
   // The defaults with their turns, all five in one tuner run per shape (-c five times).
   std::vector<std::pair<std::string, Config>> configs;
   std::string c_options;
@@ -43,7 +51,7 @@ TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
       c_options += " -c " + config_string(c);
     }
   }
-  for (const char* shape : shapes) {
+  for (const std::string& shape : shapes) {
     const fs::path json = dir / "turns.json";
     fs::remove(json);
     fs::remove(journal_path(json));
