@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tuner/check.hpp"
+#include "tuner/cubins.hpp"
 #include "tuner/device.hpp"
 #include "tuner/devices.hpp"
 #include "tuner/export.hpp"
@@ -194,6 +195,11 @@ int main(int argc, char** argv) {
                  "I/N: run only shard I (0-based) of N of the plan, for job arrays (the baseline runs in every "
                  "shard); join the shards' files with 'tuner merge'");
   app.add_flag("-l,--list", list, "list variants, parameter spaces, presets and tolerances (no GPU needed)");
+  std::string cubin_dir;
+  app.add_option("--cubin", cubin_dir,
+                 "compile the selected configurations (each variant's default, or each -c) for --problem exactly as "
+                 "a sweep does (NVRTC, sm_90/sm_90a) and write DIR/NAME.KERNEL.cubin with ptxas's report in .log; "
+                 "no GPU needed (read them with cuobjdump -sass)");
   app.add_flag("--no-nvtx", no_nvtx, "emit no NVTX ranges (as CONVMISH_NVTX=0): to measure their overhead");
   ProfileOptions prof;
   bool profile = false, dry_run = false;
@@ -289,6 +295,13 @@ int main(int argc, char** argv) {
     p.seed = o.seed;
     p.validate();
     for (const std::string& spec : config_specs) o.configs.push_back(parse_config(spec));
+    if (!cubin_dir.empty()) {
+      if (profile || !profile_best.empty() || !pin_spec.empty())
+        throw UsageError("--cubin takes -v and -c (or each variant's default), not --profile or --pin");
+      const int n = write_cubins(p, o.variants, o.configs, cubin_dir, std::cout);
+      std::cout << n << (n == 1 ? " kernel" : " kernels") << " written to " << cubin_dir << "\n";
+      return kExitOk;
+    }
     if (!pin_spec.empty()) o.pin = parse_config(pin_spec);
     if (!o.pin.empty() && (profile || !profile_best.empty()))
       throw UsageError("--pin narrows a sweep; --profile takes --config (or each variant's default)");

@@ -1,0 +1,26 @@
+// tuner --cubin DIR: the kernels of the selected configurations compiled exactly as a sweep compiles them (NVRTC,
+// the same options, defines and architecture), written out with ptxas's resource report, without a GPU. For reading
+// SASS (cuobjdump -sass DIR/*.cubin) and for comparing it between commits: an offline nvcc build of the same file
+// and defines does not always give the same code.
+#pragma once
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "tuner/param_space.hpp"
+#include "tuner/problem.hpp"
+
+namespace convmish {
+
+// Each selected variant's default configuration, or each of `configs` for the variants it fits (as -c), compiled for
+// `problem` on sm_90 (sm_90a where the kernel needs it) with ptxas -v. Writes DIR/NAME.KERNEL.cubin and .log per
+// kernel (the whole module compiled for it; NAME.KERNEL.I, I from 1, for a kernel that runs more than once), NAME
+// being the record name with '/' as '__' and ':' as '-'; lists what it wrote on `out`. Returns the number
+// of kernels written; a variant without kernels of its own (cuDNN) is listed and skipped. Throws UsageError for a
+// filter or configuration that selects nothing, CompileError when a kernel does not compile, and UsageError when
+// DIR cannot be written.
+int write_cubins(const Problem& problem, const std::string& variants, const std::vector<Config>& configs,
+                 const std::filesystem::path& dir, std::ostream& out);
+
+}  // namespace convmish
