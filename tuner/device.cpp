@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -214,14 +215,25 @@ const Nvml& nvml() {
 }
 constexpr int kNvmlClockSm = 1;  // NVML_CLOCK_SM
 
-// The NVML handle of `d` and its reading through `get` (one of Nvml's entry points), or nullopt.
+// The NVML handle of the device on PCI bus `bus`, looked up once (the timer reads NVML while samples run).
+std::optional<nvmlDevice> nvml_handle(const Nvml& n, const std::string& bus) {
+  static std::mutex m;
+  static std::map<std::string, nvmlDevice> handles;
+  const std::lock_guard<std::mutex> lock(m);
+  if (const auto it = handles.find(bus); it != handles.end()) return it->second;
+  nvmlDevice dev = nullptr;
+  if (n.by_pci(bus.c_str(), &dev) != 0) return std::nullopt;
+  return handles[bus] = dev;
+}
+
+// `d`'s reading through `get` (one of Nvml's entry points), or nullopt.
 template <typename T, typename Get>
 std::optional<T> nvml_read(const DeviceInfo& d, Get get) {
   const Nvml& n = nvml();
   if (!n.ok || d.pci_bus_id.empty()) return std::nullopt;
-  nvmlDevice dev = nullptr;
+  const auto dev = nvml_handle(n, d.pci_bus_id);
   T value{};
-  if (n.by_pci(d.pci_bus_id.c_str(), &dev) != 0 || !get(n, dev, &value)) return std::nullopt;
+  if (!dev || !get(n, *dev, &value)) return std::nullopt;
   return value;
 }
 }  // namespace

@@ -1,7 +1,8 @@
 // Strict readers for integer (and optional number and string-list) fields of the JSON files the tuner writes.
 // nlohmann's get<int>() of a floating-point value is a static_cast, undefined behaviour when the value is out of
-// range (1e300), and silently truncates 1.5; these accept JSON integers in range only. A bad field throws JsonFieldError, a nlohmann::json::exception, so
-// every reader that already turns json::exception into "malformed ..." handles it unchanged.
+// range (1e300), and silently truncates 1.5; these accept JSON integers in range only. A bad field throws
+// JsonFieldError, a nlohmann::json::exception, so every reader that already turns json::exception into
+// "malformed ..." handles it unchanged.
 #pragma once
 #include <algorithm>
 #include <cstdint>

@@ -84,8 +84,8 @@ TimingStats Timer::measure(const std::function<void()>& launch, const std::funct
   t.total_s = window_s;
   t.sm_clock_start_mhz = clock_start;
   t.sm_clock_end_mhz = sm_clock_mhz(dev_);
-  // NVML's energy counter moves in steps (about every 100 ms on recent boards): over a shorter window, or one in
-  // which it did not move, the power would be noise, so it is left out.
+  // NVML's energy counter moves in steps (kMinPowerWindowS): over a shorter window, or one in which it did not move,
+  // the power would be noise, so it is left out.
   if (energy_start && energy_end && *energy_end > *energy_start && window_s >= kMinPowerWindowS && t.samples > 0) {
     const double mj = double(*energy_end - *energy_start);
     t.power_w = mj / 1e3 / window_s;

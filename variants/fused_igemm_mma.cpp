@@ -238,11 +238,11 @@ class FusedWgmmaRs : public Variant {
       // Estimate calibrated on ptxas -v (sm_90a, seed, th 4, 256 threads): accumulators (3xTF32: twice, the chunk's
       // sums beside the IEEE ones), A fragment sets (4*nf registers, 3x with wide, twice with 3xTF32's small parts),
       // and the rest for addresses, indices and the epilogue: ~100 for TF32 (254-255 registers without spills up to
-      // nf 6, spills at nf 8 and with wide:1 from nf 3 on), ~80 for 3xTF32 (239-241 registers without spills for nf 3
-      // to 8, 248 with wide:1 and nf 3, spills with wide:1 and nf 4; nvcc 13.0). wide counts 3 tap columns: the space
+      // nf 6, spills at nf 8 and with wide:1 from nf 3 on), 76 for 3xTF32 (239-241 registers without spills for nf 3
+      // to 8, 248 with wide:1 and nf 3, spills with wide:1 and nf 4; NVRTC 13.0). wide counts 3 tap columns: the space
       // cannot see the filter, and wider filters are left to ptxas (spills show in the record).
       const Tile t = Tile::wgmma(c, kThreeX);
-      const int64_t x = kThreeX ? 2 : 1, rest = kThreeX ? 80 : 100;
+      const int64_t x = kThreeX ? 2 : 1, rest = kThreeX ? 76 : 100;
       const int64_t need = x * t.th * t.bn / 2 + x * 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + rest;
       return need <= std::min<int64_t>(255, 65536 / t.threads());
     });

@@ -1,6 +1,7 @@
 // tuner --cubin without a GPU (write_cubins): the selected configurations' kernels, compiled as a sweep compiles them,
-// land in the directory as ELF cubins with ptxas's report; a kernel that runs twice gets one file per run; a
-// configuration that fits no selected variant, or a directory that cannot be made, is a usage error.
+// land in the directory as ELF cubins with ptxas's report; a kernel that runs twice gets one file per run; what an
+// H100 sweep would decline is skipped; a configuration that fits no selected variant, or a directory that cannot be
+// made, is a usage error.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -42,6 +43,12 @@ TEST(Cubins, WritesEachKernelOfEachSelectedConfigurationWithItsPtxasReport) {
   for (const char* pass : {".1", ".2"})
     EXPECT_TRUE(fs::exists(dir / ("cudnn.eager__tf32-1.mish_vec4" + std::string(pass) + ".cubin"))) << out.str();
   EXPECT_NE(out.str().find(naive.string() + ".cubin (sm_90, "), std::string::npos) << out.str();
+  fs::remove_all(dir);
+
+  // What a sweep on an H100 would decline is listed and not compiled: the wgmma_rs kernels need stride 1.
+  std::ostringstream strided;
+  EXPECT_EQ(write_cubins(parse_problem("3,5,16,19,7,3,3,2,1"), "fused.wgmma_rs_tf32", {}, dir, strided), 0);
+  EXPECT_NE(strided.str().find(": unsupported on an H100 (stride 2"), std::string::npos) << strided.str();
   fs::remove_all(dir);
 
   EXPECT_THROW(write_cubins(parse_problem("small"), "fused.naive", {Config{{"block", 7}}}, dir, out), UsageError);

@@ -12,6 +12,13 @@ using namespace convmish;
 
 namespace {
 const Variant* igemm(const char* id) { return Registry::instance().find(id); }
+
+// The 3xTF32 default with two warp groups (64x32 warp tiles, to fit the register cap), for the turns tests.
+Config two_groups_3x() {
+  Config c = igemm("fused.igemm_3xtf32")->space().default_config();
+  c["bn"] = 32, c["wn"] = 1, c["groups"] = 2;
+  return c;
+}
 }  // namespace
 
 TEST(FusedIgemm, ThreeXDefaultIsTheFastestFp32ClassConfigurationMeasured) {
@@ -55,9 +62,13 @@ TEST(FusedIgemm, DefaultsCompileForTheSeedWithoutSpills) {
     expect_compiles_without_spills(id, igemm(id)->space().default_config());
 }
 
-// order:2, the two warp groups' turns at their epilogues (named barriers): the TF32 default (two groups) compiles
-// with it as cleanly; one group has no one to take turns with.
+// order:2, the two warp groups' turns at their epilogues (named barriers): the TF32 default (two groups) and the
+// 3xTF32 one with two groups of 64x32 warp tiles (two_groups_3x) compile with it as cleanly; one group has no one to
+// take turns with.
 TEST(FusedIgemm, EpilogueTurnsCompileCleanlyAndNeedTwoGroups) {
+  Config x3 = two_groups_3x();
+  x3["order"] = 2;
+  expect_compiles_without_spills("fused.igemm_3xtf32", x3);
   Config c = igemm("fused.igemm_tf32")->space().default_config();
   ASSERT_EQ(c.at("groups"), 2);
   EXPECT_EQ(c.at("order"), 0) << "turns are not measured yet";

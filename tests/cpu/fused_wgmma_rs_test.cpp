@@ -87,12 +87,18 @@ TEST(FusedWgmmaRs, TurnsBetweenWarpgroupsCompileCleanlyAndNeedTwoGroups) {
   }
 }
 
-// The register estimate against ptxas on the seed: 3xTF32 with nf 4 (accepted since 2026-12-05) compiles without
-// spills; TF32 with wide:1 and nf 3, which spills (44 bytes, nvcc 13.0), stays refused before compiling.
+// The register estimate against ptxas on the seed: 3xTF32 with nf 4 and 6 (accepted since 2026-12-05) compiles
+// without spills, and wide:1 with nf 4, which spills (28 bytes), is refused; so is TF32 with wide:1 and nf 3, which
+// spills (44 bytes; NVRTC 13.0).
 TEST(FusedWgmmaRs, RegisterEstimateAcceptsWhatFitsAndRefusesWhatSpills) {
-  Config x3 = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
-  x3["nf"] = 4;
-  expect_clean_compile("fused.wgmma_rs_3xtf32", x3, "seed");
+  const Variant* v3 = Registry::instance().find("fused.wgmma_rs_3xtf32");
+  Config x3 = v3->space().default_config();
+  for (const int64_t nf : {4, 6}) {
+    x3["nf"] = nf;
+    expect_clean_compile("fused.wgmma_rs_3xtf32", x3, "seed");
+  }
+  x3["nf"] = 4, x3["wide"] = 1;
+  EXPECT_TRUE(v3->space().violation(x3));
   const Variant* tf32 = Registry::instance().find("fused.wgmma_rs_tf32");
   Config t = tf32->space().default_config();
   t["nf"] = 6;
