@@ -67,9 +67,9 @@ int write_cubins(const Problem& problem, const std::string& variants, const std:
       out << t.name << ": no kernels of its own (library calls), skipped\n";
       continue;
     }
-    std::map<std::string, int> runs;  // kernel name -> its runs so far
+    std::map<std::string, int> runs;  // kernel name -> how many times the configuration runs it
     for (const KernelSpec& s : specs) ++runs[s.name];
-    std::map<std::string, int> seen;
+    std::map<std::string, int> seen;  // kernel name -> its runs written so far
     for (KernelSpec spec : specs) {
       spec.options.push_back("--ptxas-options=-v");
       const CompiledKernel k = compiler.compile(spec);
