@@ -205,8 +205,10 @@ class FusedWgmmaRs : public Variant {
   FusedWgmmaRs() {
     // The first values make the default, the fastest measured on the H100 (seed, 2026-12-05, session 5 calls 3-5:
     // th 4 and 2 warpgroups well ahead, then nf 4 with la 2, wide 0, form 2; round 1 for accuracy at the same speed).
-    // 3xTF32: bn 32, the widest whose two weight parts fit the seed's shared memory; nf 3 (measured; nf 4 to 6 compile
-    // as cleanly but were ruled out by the register estimate until 2026-12-05, so are not measured yet).
+    // 3xTF32: bn 32, the widest whose two weight parts fit the seed's shared memory; nf 4 with order 2 (turns at the
+    // epilogues): 6.423-6.471 ms against 6.759-6.801 ms for nf 3 with order 0 in three rounds of one run (H200,
+    // 2026-12-05, results/h200/2026-12-05_6210252/ab_3x_b.json; nf 4 alone 6.544-6.563, order 2 alone 6.614-6.639).
+    // TF32 keeps order 0: order 1 took 2.79 ms and order 2 2.66-2.68 against 2.64-2.65 (ab_tf32.json).
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
@@ -214,13 +216,13 @@ class FusedWgmmaRs : public Variant {
         .add("ck", {8, 16}, "input channels per pipeline stage")
         .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
         .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
-        .add("nf", pick({4, 3, 2, 6}, {3, 4, 2, 6}),
+        .add("nf", {4, 3, 2, 6},
              "A fragment register sets in rotation: wgmmas of up to nf-la-1 input rows stay queued")
         .add("la", {2, 1, 0}, "steps (input rows) by which the A fragment loads run ahead of their wgmmas")
         .add("wide", {0, 1}, "1: a step loads an input row's A fragments for every tap column (up to R*S wgmmas a "
                              "step), 0: for one tap column (up to R)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
-        .add("order", {0, 1, 2},
+        .add("order", pick({0, 1, 2}, {2, 0, 1}),
              "turns between the two warpgroups: 1 at issuing a tile's wgmmas, so that one's epilogue runs beside the "
              "other's MMAs (ping-pong); 2 at the epilogue only (the MMAs overlap, the epilogues alternate); 0 none");
     if (kThreeX)
