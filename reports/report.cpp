@@ -89,7 +89,10 @@ std::string best_section(const ResultsFile& f, const std::optional<Problem>& p, 
   std::vector<const Record*> rows;
   for (const auto& [variant, b] : best.items())
     for (const Record& r : f.records)
-      if (r.id == b["id"].get<int>() && r.name() == b["name"].get<std::string>()) {
+      // best_of ranks timed ok records only; an untimed record with the same id and name (a damaged or merged
+      // file can hold one) must not be the one found.
+      if (r.status == Status::kOk && r.timing && r.id == b["id"].get<int>() &&
+          r.name() == b["name"].get<std::string>()) {
         rows.push_back(&r);
         break;
       }

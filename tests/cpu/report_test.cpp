@@ -91,6 +91,18 @@ TEST(Report, TableHoldsTheBestConfigurationPerVariantAgainstTheFloors) {
   EXPECT_NE(md.find("fused.two/block:256:  conv 0.003 ms  mish 1.420 ms (98.0% of copy)"), std::string::npos) << md;
 }
 
+// A damaged or hand-merged file can hold an ok record without timing under the id and name of the timed best one
+// (the fuzzer found such a journal): the table must show the timed record, not dereference the empty timing.
+TEST(Report, AnUntimedRecordWithTheBestOnesIdAndNameIsNotTheOneShown) {
+  ResultsFile f = sample_results();
+  Record untimed = record("fused.one", 256, 0.0025);
+  untimed.timing.reset();
+  f.records.insert(f.records.begin(), untimed);
+  const std::string md = report_markdown(f);
+  EXPECT_NE(md.find("| fused.one | block:256 | fp32 | 0.00250 | 6.69 | 500 | 40.0% | 10.0% |"), std::string::npos)
+      << md;
+}
+
 TEST(Report, FailuresAreCountedPerVariantWithTheFirstReason) {
   const std::string md = report_markdown(sample_results());
   const size_t failures = md.find("## Failures");
