@@ -88,14 +88,7 @@ std::string best_section(const ResultsFile& f, const std::optional<Problem>& p, 
   const json best = best_of(f.records)["per_variant"];
   std::vector<const Record*> rows;
   for (const auto& [variant, b] : best.items())
-    for (const Record& r : f.records)
-      // best_of ranks timed ok records only; an untimed record with the same id and name (a damaged or merged
-      // file can hold one) must not be the one found.
-      if (r.status == Status::kOk && r.timing && r.id == b["id"].get<int>() &&
-          r.name() == b["name"].get<std::string>()) {
-        rows.push_back(&r);
-        break;
-      }
+    if (const Record* r = best_record(f.records, b)) rows.push_back(r);
   std::stable_sort(rows.begin(), rows.end(),
                    [](const Record* a, const Record* b) { return a->timing->median_ms < b->timing->median_ms; });
   const double copy = number(f.meta, "/copy_bandwidth/gbps");

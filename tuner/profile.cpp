@@ -56,21 +56,18 @@ std::vector<ProfileTarget> select_profile_targets(const ProfileOptions& o, Probl
   const json best = best_of(f.records)["per_variant"];
   for (const Variant* v : selected) {
     if (!best.contains(v->id())) continue;
-    const json& b = best.at(v->id());
-    for (const Record& r : f.records) {
-      if (r.id != b.at("id").get<int>() || r.name() != b.at("name").get<std::string>()) continue;
-      if (auto why = v->space().violation(r.params))
-        throw UsageError(o.best_of.string() + ": " + r.name() + " is outside " + v->id() + "'s space: " + *why);
-      ProfileTarget t;
-      t.variant = v;
-      t.config = r.params;
-      t.id = r.id;
-      t.name = r.name();
-      t.source = "best of " + o.best_of.filename().string();
-      t.median_ms = r.timing->median_ms;
-      out.push_back(std::move(t));
-      break;
-    }
+    const Record* r = best_record(f.records, best.at(v->id()));
+    if (!r) continue;  // best_of names timed ok records only: never reached
+    if (auto why = v->space().violation(r->params))
+      throw UsageError(o.best_of.string() + ": " + r->name() + " is outside " + v->id() + "'s space: " + *why);
+    ProfileTarget t;
+    t.variant = v;
+    t.config = r->params;
+    t.id = r->id;
+    t.name = r->name();
+    t.source = "best of " + o.best_of.filename().string();
+    t.median_ms = r->timing->median_ms;
+    out.push_back(std::move(t));
   }
   if (out.empty())
     throw UsageError(o.best_of.string() + " holds no ok configuration of a variant matching '" + o.variants + "'");

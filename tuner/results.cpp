@@ -176,6 +176,14 @@ json best_of(const std::vector<Record>& records) {
   return out;
 }
 
+const Record* best_record(const std::vector<Record>& records, const json& entry) {
+  const int id = entry.at("id").get<int>();
+  const std::string name = entry.at("name").get<std::string>();
+  for (const Record& r : records)
+    if (r.status == Status::kOk && r.timing && r.id == id && r.name() == name) return &r;
+  return nullptr;
+}
+
 std::string parts_note(const Record& r) {
   std::string s;
   if (!r.details.contains("parts")) return s;

@@ -72,6 +72,11 @@ void from_json(const nlohmann::json& j, Record& r);
 // models (--devices), "mixed_models" lists them: the ranking then compares times of different GPUs.
 nlohmann::json best_of(const std::vector<Record>& records);
 
+// The record that a best_of entry ({"id", "name", ...}) names: the first timed ok record with that id and name, as
+// best_of ranks only those (a damaged or merged file can hold an untimed one under the same id and name); null if
+// none. An entry without an integer id or a string name throws json::exception.
+const Record* best_record(const std::vector<Record>& records, const nlohmann::json& entry);
+
 // "  conv 4.2 ms  mish 1.4 ms (98.0% of copy)" for records whose parts were timed, else "".
 std::string parts_note(const Record& r);
 

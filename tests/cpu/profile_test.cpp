@@ -32,13 +32,17 @@ Record ok_record(int id, const std::string& variant, const Config& c, double med
 const Variant& float4_variant() { return *Registry::instance().find("mish.float4"); }
 
 // A results file on `small` with one Mish application: two ok mish.float4 records (the second faster), one
-// incorrect record (never the best), and a variant the registry no longer has.
+// incorrect record (never the best), and a variant the registry no longer has; first, an ok record without timing
+// under the best one's id and name (never the one profiled, nor dereferenced).
 fs::path write_results(const std::string& name) {
   const auto configs = float4_variant().space().enumerate();
   Problem small = parse_problem("small");
   small.mish_count = 1;
   const fs::path path = fs::temp_directory_path() / ("convmish_profile_" + name + ".json");
   ResultsWriter w(path, {{"problem", small}});
+  Record untimed = ok_record(9, "mish.float4", configs[1], 7.0);  // a damaged file's: the best's id and name
+  untimed.timing.reset();
+  w.add(untimed);
   w.add(ok_record(4, "mish.float4", configs[0], 2.0));
   w.add(ok_record(9, "mish.float4", configs[1], 1.0));
   w.add(ok_record(11, "mish.float4", configs[2], 0, Status::kIncorrect));
