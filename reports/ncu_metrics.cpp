@@ -10,6 +10,7 @@
 #include "reports/table.hpp"
 #include "tuner/check.hpp"
 #include "tuner/json_read.hpp"
+#include "tuner/results.hpp"
 
 namespace convmish {
 
@@ -27,7 +28,8 @@ std::optional<double> optional_number(const json& k, const char* key) {
   return k.at(key).get<double>();
 }
 
-double weight(const NcuKernel& k) { return k.calls * k.duration_ns.value_or(0); }
+// calls x duration; 0 for no calls (0 x an infinite duration would be NaN, which no sort may compare)
+double weight(const NcuKernel& k) { return k.calls ? k.calls * k.duration_ns.value_or(0) : 0.0; }
 
 std::string value(const std::optional<double>& v, int digits) { return v ? fixed(*v, digits) : "-"; }
 
@@ -42,15 +44,17 @@ std::vector<const NcuKernel*> NcuMetrics::of(const std::string& record) const {
 }
 
 NcuMetrics read_ncu_metrics(const fs::path& path) {
-  std::ifstream f(path);
-  if (!f) throw UsageError(path.string() + ": cannot open");
+  return parse_ncu_metrics(read_text(path, "ncu metrics file"), path);
+}
+
+NcuMetrics parse_ncu_metrics(std::string_view text, const fs::path& path) {
   json j;
   try {
-    j = json::parse(f);
+    j = parse_bounded(text, path.string());
   } catch (const json::exception& e) {
     throw UsageError(path.string() + ": not JSON (" + e.what() + ")");
   }
-  if (!j.is_object() || j.value("schema", "") != kSchema)
+  if (!j.is_object() || !j.contains("schema") || j["schema"] != kSchema)  // value() throws on a non-string
     throw UsageError(path.string() + ": not a " + kSchema + " file");
   const json version = j.value("schema_version", json());
   if (!version.is_number_integer() || version != kVersion)  // 1.0 is not 1: the writer writes an integer

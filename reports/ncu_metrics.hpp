@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace convmish {
@@ -28,6 +29,8 @@ struct NcuMetrics {
 
 // Throws UsageError with the reason (missing, not JSON, wrong schema or version, malformed kernel).
 NcuMetrics read_ncu_metrics(const std::filesystem::path& path);
+// The same from the file's text; `path` names it in errors and in the report.
+NcuMetrics parse_ncu_metrics(std::string_view text, const std::filesystem::path& path);
 
 // `dir/ncu_metrics.json` when it exists and says it was made from a file named like `results`; else nullopt.
 std::optional<std::filesystem::path> find_ncu_metrics_beside(const std::filesystem::path& results);

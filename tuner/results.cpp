@@ -262,8 +262,6 @@ void ResultsWriter::write() {
   fs::rename(tmp, path_);  // atomic: readers see the old or the new file, never half of one
 }
 
-namespace {
-
 // JSON of at most kMaxJsonDepth levels; throws json::parse_error (or out_of_range for a number beyond double) on
 // bad text, UsageError when it nests too deeply.
 json parse_bounded(std::string_view text, const std::string& source) {
@@ -305,8 +303,6 @@ std::string read_text(const fs::path& path, const char* what) {
     throw UsageError(path.string() + ": empty file, not a convmish " + what);
   return text;
 }
-
-}  // namespace
 
 ResultsFile parse_journal(std::string_view text, const std::string& source) {
   ResultsFile out;

@@ -92,6 +92,13 @@ inline constexpr uintmax_t kMaxResultsFileBytes = uintmax_t(256) << 20;
 // ... and so is JSON nested deeper than this (the schema needs 5 levels; copying and printing JSON recurses).
 inline constexpr int kMaxJsonDepth = 64;
 
+// JSON of at most kMaxJsonDepth levels; throws json::parse_error (or out_of_range for a number beyond double) on
+// bad text, UsageError when it nests too deeply. Every reader of the suite's JSON files parses with it.
+nlohmann::json parse_bounded(std::string_view text, const std::string& source);
+// The whole file, with the checks every reader shares: UsageError when it is missing, a directory, empty, or larger
+// than kMaxResultsFileBytes; `what` ("results file") names the kind of file in the messages.
+std::string read_text(const std::filesystem::path& path, const char* what);
+
 // Parses the text of a results file; `source` names it in the messages. Throws UsageError with the reason (not
 // JSON, nested too deeply, wrong schema or version, missing or mistyped fields, an invalid problem), and nothing
 // else for any input.

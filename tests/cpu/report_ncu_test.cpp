@@ -132,6 +132,9 @@ TEST(ReportNcu, BadMetricsFilesAreRejectedWithTheReason) {
   };
   expect_bad("{\"schema\": \"convmish.ncu_met", "not JSON");
   expect_bad("{\"schema\": \"convmish.results\"}", "not a convmish.ncu_metrics file");
+  expect_bad("{\"schema\": 5}", "not a convmish.ncu_metrics file");  // a type error escaped here once
+  expect_bad("  \n", "empty file");
+  expect_bad(std::string(300, '[') + std::string(300, ']'), "nested deeper than");
   expect_bad("{\"schema\": \"convmish.ncu_metrics\", \"schema_version\": 2, \"kernels\": []}", "schema_version 2");
   expect_bad("{\"schema\": \"convmish.ncu_metrics\", \"schema_version\": 1, \"kernels\": [{\"record\": \"a\"}]}",
              "malformed kernel entry");
