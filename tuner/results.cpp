@@ -262,8 +262,6 @@ void ResultsWriter::write() {
   fs::rename(tmp, path_);  // atomic: readers see the old or the new file, never half of one
 }
 
-// JSON of at most kMaxJsonDepth levels; throws json::parse_error (or out_of_range for a number beyond double) on
-// bad text, UsageError when it nests too deeply.
 json parse_bounded(std::string_view text, const std::string& source) {
   const json::parser_callback_t limit = [&](int depth, json::parse_event_t event, json&) {
     if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&

@@ -93,7 +93,7 @@ inline constexpr uintmax_t kMaxResultsFileBytes = uintmax_t(256) << 20;
 inline constexpr int kMaxJsonDepth = 64;
 
 // JSON of at most kMaxJsonDepth levels; throws json::parse_error (or out_of_range for a number beyond double) on
-// bad text, UsageError when it nests too deeply. Every reader of the suite's JSON files parses with it.
+// bad text, UsageError when it nests too deeply. The readers of results files, journals and ncu metrics use it.
 nlohmann::json parse_bounded(std::string_view text, const std::string& source);
 // The whole file, with the checks every reader shares: UsageError when it is missing, a directory, empty, or larger
 // than kMaxResultsFileBytes; `what` ("results file") names the kind of file in the messages.

@@ -1,8 +1,9 @@
 // libFuzzer target for the JSON readers: the bytes go to parse_results and parse_journal (what read_results and
 // read_journal do after reading a file), and whatever parses goes on through report_markdown, compare and the
 // comparison's outputs; and to parse_ncu_metrics (report --ncu), whose metrics go through the Nsight Compute table
-// and into report_markdown beside a small fixed results file whose record names the corpus's metrics use. The contract under test: bad input throws UsageError and nothing else (no other
-// exception, crash, hang or sanitizer finding, ASan and UBSan being on). Build and run: tests/fuzz/CMakeLists.txt.
+// and into report_markdown beside a small fixed results file whose record names the corpus's metrics use. The
+// contract under test: bad input throws UsageError and nothing else (no other exception, crash, hang or sanitizer
+// finding, ASan and UBSan being on). Build and run: tests/fuzz/CMakeLists.txt.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
