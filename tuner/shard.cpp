@@ -143,6 +143,7 @@ MergeOutcome merge_shards(const std::vector<ResultsFile>& shards, const std::vec
   for (const json& k : rm["plan"]["keys"])
     if (k.is_string()) plan.push_back(k.get<std::string>());
   const std::set<std::string> planned(plan.begin(), plan.end());
+  out.planned = plan.size();
   std::map<std::string, std::vector<int>> holders;  // key -> shard indices holding it
   json shard_list = json::array();
   for (size_t f : order) {
@@ -185,7 +186,8 @@ MergeOutcome merge_shards(const std::vector<ResultsFile>& shards, const std::vec
   bool finished = true;
   json from = json::array();
   for (size_t f : order) {
-    finished = finished && shards[f].meta.value("finished", false) == true;
+    // value(key, json()): value(key, false) throws a json type error on a non-boolean (a hand-edited file).
+    finished = finished && shards[f].meta.value("finished", json()) == true;
     from.push_back(sources[f]);
   }
   meta["finished"] = finished;
@@ -241,7 +243,7 @@ int merge_command(const std::vector<std::string>& inputs, const std::string& out
   log << "merged " << inputs.size() << " of " << mm["shard_count"].get<int64_t>() << " shards, "
       << m.merged.records.size() << " records, into " << out << "\n";
   if (m.complete()) return 0;
-  err << "tuner merge: incomplete: " << m.missing.size() << " of " << m.merged.meta["plan"]["jobs"].get<size_t>()
+  err << "tuner merge: incomplete: " << m.missing.size() << " of " << m.planned
       << " planned configurations missing, " << m.duplicated.size() << " duplicated, " << m.unplanned.size()
       << " not in the plan; " << out << " holds the records there are\n";
   return 1;

@@ -48,6 +48,7 @@ struct MergeOutcome {
   std::vector<std::string> missing;     // planned job keys no shard holds
   std::vector<std::string> duplicated;  // "key (shards 0, 2)": measured more than once
   std::vector<std::string> unplanned;   // job keys of records that are not in the plan
+  size_t planned = 0;                   // job keys in the plan
   bool complete() const { return missing.empty() && duplicated.empty() && unplanned.empty(); }
 };
 

@@ -255,6 +255,20 @@ TEST(Merge, ShardsOfAnotherSweepAreRefused) {
   expect_refused([](json& m) { m.erase("plan"); }, "is not a shard");
 }
 
+// Fields merge only reports on, hand-edited to another type, must not escape as json type errors (exit 1 with
+// nlohmann's message): a non-boolean "finished" reads as not finished, the plan's job count comes from its keys.
+TEST(Merge, MistypedFieldsItOnlyReportsOnAreReadSafely) {
+  const Sweep s;
+  auto shards = s.shards(2);
+  shards[1].meta["finished"] = "yes";
+  for (auto& f : shards) f.meta["plan"]["jobs"] = "many";
+  shards[1].records.pop_back();
+  const MergeOutcome m = merge_shards(shards, names(2));
+  EXPECT_EQ(m.merged.meta["finished"], false);
+  EXPECT_EQ(m.planned, planned_keys(s.plan).size());
+  EXPECT_EQ(m.missing.size(), 1u);
+}
+
 TEST(Merge, CommandWritesTheMergedFileAndExitsOneWhenIncomplete) {
   const Sweep s;
   const auto dir = std::filesystem::temp_directory_path() / ("convmish_merge_" + std::to_string(::getpid()));
@@ -275,7 +289,8 @@ TEST(Merge, CommandWritesTheMergedFileAndExitsOneWhenIncomplete) {
   EXPECT_EQ(merged.meta["merged_from"], json(in));
 
   shards[1].records.pop_back();
-  const std::vector<std::string> gap = {in[0], write(shards[1], "b_gap.json")};
+  shards[0].meta["plan"]["jobs"] = "many";  // hand-edited: the count in the message comes from the plan's keys
+  const std::vector<std::string> gap = {write(shards[0], "a_edited.json"), write(shards[1], "b_gap.json")};
   std::ostringstream log2, err2;
   EXPECT_EQ(merge_command(gap, out, log2, err2), 1);
   EXPECT_NE(log2.str().find("missing: "), std::string::npos);
