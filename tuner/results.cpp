@@ -272,8 +272,7 @@ json parse_bounded(std::string_view text, const std::string& source) {
   return json::parse(text.begin(), text.end(), limit);
 }
 
-// The whole file, after the checks every reader shares. A regular file's size is checked before anything is
-// read; a pipe (compare <(...) ...) is read up to the same limit.
+// A regular file's size is checked before anything is read; a pipe (compare <(...) ...) is read up to the same limit.
 std::string read_text(const fs::path& path, const char* what) {
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
