@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -89,12 +88,13 @@ std::optional<fs::path> find_ncu_metrics_beside(const fs::path& results) {
   const fs::path candidate = results.parent_path() / "ncu_metrics.json";
   std::error_code ec;
   if (!fs::is_regular_file(candidate, ec)) return std::nullopt;
-  try {
-    std::ifstream f(candidate);
-    const json j = json::parse(f);
+  try {  // the same size, emptiness and depth limits as every reader; a file that breaks them is not used
+    const json j = parse_bounded(read_text(candidate, "ncu metrics file"), candidate.string());
     if (j.value("schema", "") != kSchema || !j.value("results", json()).is_string()) return std::nullopt;
     if (fs::path(j["results"].get<std::string>()).filename() != results.filename()) return std::nullopt;
   } catch (const json::exception&) {
+    return std::nullopt;
+  } catch (const UsageError&) {
     return std::nullopt;
   }
   return candidate;

@@ -117,6 +117,22 @@ TEST(ReportNcu, MetricsBesideTheResultsAreFoundOnlyWhenTheyNameThem) {
   EXPECT_EQ(out2.str().find("Nsight Compute"), std::string::npos);
 }
 
+// A file beside the results is only looked at within the readers' limits: one over the size limit (sparse here) is
+// not read at all, and the report goes on without it.
+TEST(ReportNcu, AMetricsFileBesideOverTheSizeLimitIsNotUsed) {
+  const fs::path dir = fresh_dir("beside_large");
+  {
+    ResultsWriter w(dir / "seed.json", results().meta);
+    for (const Record& r : results().records) w.add(r);
+  }
+  write_json(dir / "ncu_metrics.json", metrics_json("seed.json"));
+  fs::resize_file(dir / "ncu_metrics.json", kMaxResultsFileBytes + 1);  // the valid text, then zero bytes
+  EXPECT_FALSE(find_ncu_metrics_beside(dir / "seed.json"));
+  std::ostringstream out, err;
+  EXPECT_EQ(run_report(dir / "seed.json", {}, out, err), kExitOk) << err.str();
+  EXPECT_EQ(out.str().find("Nsight Compute"), std::string::npos);
+}
+
 TEST(ReportNcu, BadMetricsFilesAreRejectedWithTheReason) {
   const fs::path dir = fresh_dir("bad");
   {
