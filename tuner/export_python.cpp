@@ -10,6 +10,7 @@
 
 #include "tuner/export.hpp"
 #include "tuner/rtc.hpp"
+#include "tuner/build_info.hpp"
 
 namespace convmish {
 namespace {

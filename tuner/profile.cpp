@@ -16,6 +16,7 @@
 #include "tuner/results.hpp"
 #include "tuner/rtc.hpp"
 #include "tuner/session.hpp"
+#include "tuner/build_info.hpp"
 
 namespace convmish {
 

@@ -29,6 +29,7 @@
 #include "tuner/shard.hpp"
 #include "tuner/supervisor.hpp"
 #include "tuner/tolerance.hpp"
+#include "tuner/build_info.hpp"
 
 namespace convmish {
 

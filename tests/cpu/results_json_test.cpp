@@ -9,6 +9,7 @@
 #include "tuner/results.hpp"
 #include "tuner/sweep.hpp"
 #include "tuner/timer.hpp"
+#include "tuner/build_info.hpp"
 
 using namespace convmish;
 namespace fs = std::filesystem;
