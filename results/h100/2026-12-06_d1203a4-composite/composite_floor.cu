@@ -23,6 +23,9 @@
 #include <cuda.h>  // CUtensorMap and its enums (no libcuda: the encoder comes from cudaGetDriverEntryPointByVersion)
 #include <cuda_runtime.h>
 #define CM_MISH_FAST_FTZ 1
+#ifndef FULL_UNROLL
+#define FULL_UNROLL 0  // 1: call 3's build (Mish loop fully unrolled, no data path 3)
+#endif
 #include "mish.cuh"
 
 #define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("%s: %s\n", #x, cudaGetErrorString(e_)); exit(1); } } while (0)
@@ -262,7 +265,11 @@ __global__ void __launch_bounds__(512, 1) composite_bulk(const float* __restrict
         mbar_wait(full(b), (g / kInBufs) & 1);
         const float* in = inb + b * kInFloats;
         float* out = outb + st * kOutFloats;
+#if FULL_UNROLL  // call 3's form: the whole Mish loop unrolled (with the data == 3 path compiled in, it spills)
+#pragma unroll
+#else
 #pragma unroll 4
+#endif
         for (int m = 0; m < 16; ++m) {
           const int idx = u + 128 * m, px4 = idx % 16, r = (idx / 16) % 4, kl = idx / 64;
           const float4 v = *reinterpret_cast<const float4*>(in + ((kl % kCC) * 6 + r) * kRowF + px4 * 4);
@@ -272,10 +279,13 @@ __global__ void __launch_bounds__(512, 1) composite_bulk(const float* __restrict
             o.x = cm::mish_repeat<CM_MISH_FAST>(o.x, 2), o.y = cm::mish_repeat<CM_MISH_FAST>(o.y, 2);
             o.z = cm::mish_repeat<CM_MISH_FAST>(o.z, 2), o.w = cm::mish_repeat<CM_MISH_FAST>(o.w, 2);
           }
+#if !FULL_UNROLL
           if (data == 3) {  // straight to global memory, 16-byte stores from registers
             const int k = kl < kCC ? q * kCC + kl : 64 + q * kCC + kl - kCC, oh = 4 * th + r;
             if (oh < kP) *reinterpret_cast<float4*>(y + ((long long)(n * kK + k) * kP + oh) * kQp + 64 * tw + px4 * 4) = o;
-          } else {
+          } else
+#endif
+          {
             *reinterpret_cast<float4*>(out + (kl * 4 + r) * 64 + px4 * 4) = o;
           }
         }
