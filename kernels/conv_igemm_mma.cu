@@ -99,6 +99,10 @@
 #ifndef LA
 #define LA 0  // WGMMA: steps by which the A fragment loads run ahead of their wgmmas (NF > LA)
 #endif
+#ifndef TMA
+#define TMA 0  // WGMMA: 1 the input patches arrive as one TMA box per stage (issued by one thread of the group,
+               // completing on an mbarrier), 0 by 16-byte cp.async from every thread
+#endif
 #ifndef WIDE
 #define WIDE 0  // WGMMA: 1: a step loads an input row's fragments for every tap column (else for one)
 #endif
@@ -149,7 +153,19 @@
 #define SH (((PAD % 4) == 0) ? 0 : 4 - (PAD % 4))
 #define PWS (((SH + PW) + 3) / 4 * 4)
 #define PLANE (PH * PWS)
+// Channel planes of a patch: CSA floats apart. cp.async pads them to 4 (mod 16), so that the A fragments' 32 lanes
+// (8 pixels x channels 2t, CSA*2 apart) hit 32 banks. A TMA box lands dense (CSA = PLANE), and the fragments take
+// channel t for k = t and t + 4 for k = t + 4 instead (KT = 1, K4 = 4): lanes t are then PLANE apart, which is
+// conflict-free when PLANE = 8 (mod 16), as on the seed (6 rows x 68 = 408); other shapes may see 2-way conflicts.
+#if TMA
+#define CSA PLANE
+#define KT 1  // channel step between lanes t of an A fragment
+#define K4 4  // channel offset of k + 4 from k
+#else
 #define CSA (PLANE + ((4 - PLANE % 16) + 16) % 16)  // = 4 (mod 16)
+#define KT 2
+#define K4 1
+#endif
 #define A_STAGE (CK * CSA)
 // Weight rows: CPAD channels, padded by 8 when CPAD = 16 (mod 32), XOR-swizzled when CPAD = 0 (mod 32).
 #ifndef BFRAG
@@ -166,6 +182,7 @@ static_assert(BN == 32 || BN == 64 || BN == 128, "WGMMA: bn (the wgmma N) 32, 64
 static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
 static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 #endif
+static_assert(!TMA || (WGMMA && VEC), "TMA: the wgmma kernels with W % 4 == 0 (the tensor map's 16-byte strides)");
 static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
               "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
@@ -283,14 +300,14 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
 #if WGMMA
   // WGMMA: per (kb, rs, 8-channel step c8) and part (3xTF32: big, small) two no-swizzle K-major core-matrix
   // columns [kq][BN][4]: element e of output channel n's 16-byte row in column kq is channel 8 c8 + 2e + kq
-  // (logical k = e + 4 kq, as the A fragments hold it: k = t channel 2t, k = t + 4 channel 2t + 1).
+  // (logical k = e + 4 kq, as the A fragments hold it: k = t channel 2t, k = t + 4 channel 2t + 1; TMA: t, t + 4).
   const int e = (int)(i % 4), n = (int)((i / 4) % BN), kq = (int)((i / (4 * BN)) % 2);
   const int part = (int)((i / (8LL * BN)) % WPARTS);  // (always 0 for TF32)
   (void)part;
   const int c8 = (int)((i / (8LL * BN * WPARTS)) % (CPAD / 8));
   const long long rest = i / ((long long)BN * CPAD * WPARTS);
   const int rs = (int)(rest % RS), kb = (int)(rest / RS);
-  const int c = c8 * 8 + 2 * e + kq, cp = c;
+  const int c = c8 * 8 + (TMA ? 4 * kq + e : 2 * e + kq), cp = c;  // logical k = e + 4 kq (see KT, K4)
 #elif BFRAG
   const int e = (int)(i % 2), h = (int)((i / 2) % 2), t = (int)((i / 4) % 4), g = (int)((i / 16) % 8);
   const int n16 = (int)((i / 128) % (BN / 16)), c8 = (int)((i / (8LL * BN)) % (CPAD / 8));
@@ -317,14 +334,28 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   wt[i] = v;
 }
 
+// TMA=1: `xmap` is the input as a 4-D tensor [N][C][H][W] in boxes of PWS x PH x CK x 1 (tuner/tensor_map.cpp).
 extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMishArgs a, const float* __restrict__ wt,
-                                                                    int kblocks) {
+                                                                    int kblocks
+#if TMA
+                                                                    ,
+                                                                    const __grid_constant__ cm_wgmma::TensorMap xmap
+#endif
+) {
   extern __shared__ float4 smem4[];
   float* smem = reinterpret_cast<float*>(smem4);
   float* Bs = smem;                     // resident weights of this CTA's channel block
   const int tid_all = threadIdx.x, grp = tid_all / GTHREADS;
   float* As0 = smem + B_FLOATS + grp * STAGES * A_STAGE;  // this group's STAGES input patches
   float* bias_s = smem + B_FLOATS + GROUPS * STAGES * A_STAGE;  // BN floats
+#if TMA
+  // After the bias: GROUPS x STAGES mbarriers (8 bytes each), one per input stage, completed by its TMA box.
+  const unsigned full0 = cm_wgmma::smem_u32(bias_s + BN) + 8 * grp * STAGES;
+  if (tid_all == 0) {
+    for (int i = 0; i < GROUPS * STAGES; ++i) cm_wgmma::mbar_init(cm_wgmma::smem_u32(bias_s + BN) + 8 * i, 1);
+    cm_wgmma::mbar_init_fence();
+  }
+#endif
   const int tiles_w = (a.Q + TW - 1) / TW, tiles_h = (a.P + TH - 1) / TH;
   const int total_tiles = tiles_w * tiles_h * a.N;
   const int kb = blockIdx.x % kblocks;
@@ -358,6 +389,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 
   // The loader's tile: decoded when its first chunk is loaded (loads are issued in iteration order, from 0).
   int ld_ih0 = 0, ld_iw0 = 0;
+#if TMA
+  int ld_n = 0;  // TMA: the loads are issued by thread 0 of the group alone
+#endif
   const float* ld_xn = a.x;
   const long long cstride = (long long)a.H * a.W;
   auto load_stage = [&](int it) {
@@ -369,8 +403,21 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       const int th_i = r % tiles_h;
       ld_xn = a.x + (r / tiles_h) * img;
       ld_ih0 = th_i * TH * STRIDE - PAD, ld_iw0 = tw_i * TW * STRIDE - PAD - SH;
+#if TMA
+      ld_n = r / tiles_h;
+#endif
     }
     float* As = As0 + (it % STAGES) * A_STAGE;
+#if TMA
+    // One box: PWS columns x PH rows x CK channels of image ld_n, dense (CSA = PLANE); outside the image and past C
+    // the copy engine writes zeros, as the cp.async path does. The stage's last readers passed the group barrier
+    // before this; the proxy fence orders their reads before the copy engine's writes.
+    cm_wgmma::fence_proxy_async();
+    const unsigned bar = full0 + 8 * (it % STAGES);
+    cm_wgmma::mbar_arrive_expect_tx(bar, A_STAGE * 4);
+    cm_wgmma::tma_load_4d(cm_wgmma::smem_u32(As), &xmap, ld_iw0, ld_ih0, chunk * CK, ld_n, bar);
+    (void)cstride;
+#else
     const int c0 = chunk * CK, cleft = a.C - c0;
     // Each thread owns fixed patch positions (row ph, column group v) and copies them for all CK channels: the
     // position arithmetic and bounds checks run once per position, then one address add per copy.
@@ -396,6 +443,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
       }
     }
+#endif  // TMA
   };
 
   // Fragment rows g and g + 8 of an m fragment (TW % 16 == 0: one tile row) are, with PAIRS=1, pixels 2g and 2g + 1
@@ -415,7 +463,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {
     const int m = pix(mi);
-    a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + 2 * t * CSA;
+    a_off[mi] = (m / TW) * STRIDE * PWS + (m % TW) * STRIDE + SH + KT * t * CSA;
   }
 #if !BFRAG && !WGMMA
   int b_row[NI];
@@ -439,7 +487,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
-    if (s < total_it) load_stage(s);
+    if (s < total_it && (!TMA || tid == 0)) load_stage(s);
     cp_async_commit();
   }
   // STAGGER: group 0 signals named barrier 15 half-way through its first tile (or when it has no more work); group 1
@@ -476,10 +524,18 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   for (int it = 0; it < total_it; ++it) {
 #endif
     if (STAGGER && GROUPS > 1 && grp == 0 && it == stagger_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
+#if TMA
+    // Every thread of the group is done with stage it - 1 (its buffer takes stage it + STAGES - 1), then stage it's
+    // box has arrived (the k-th use of a buffer completes its barrier's phase k, parity k & 1).
+    asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
+    if (tid == 0 && it + STAGES - 1 < total_it) load_stage(it + STAGES - 1);
+    cm_wgmma::mbar_wait(full0 + 8 * (it % STAGES), (it / STAGES) & 1);
+#else
     cp_async_wait<STAGES - 2>();
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
     if (it + STAGES - 1 < total_it) load_stage(it + STAGES - 1);
     cp_async_commit();
+#endif
 
     const float* As = As0 + (it % STAGES) * A_STAGE;
     const int cbase = (it % nchunks) * CK;
@@ -512,7 +568,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
         for (int q = 0; q < SG; ++q) {
           const float* p = As + a_off[0] + i * PWS + sg * SG + q + k8 * 8 * CSA;
-          const float v[4] = {p[0], p[kPix1], p[CSA], p[CSA + kPix1]};
+          const float v[4] = {p[0], p[kPix1], p[K4 * CSA], p[K4 * CSA + kPix1]};
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
 #if THREEX

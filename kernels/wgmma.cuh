@@ -33,4 +33,39 @@ __device__ __forceinline__ void fence_operands(T (&x)[N]) {
   for (int i = 0; i < N; ++i) fence_operands(x[i]);
 }
 
+// The bulk tensor copy engine (TMA) and the mbarriers its loads complete on.
+// A tensor map as the kernel receives it (a __grid_constant__ parameter): the driver's CUtensorMap, 128 opaque bytes
+// aligned to 64, filled on the host (tuner/tensor_map.cpp); kernels only pass its address to the copy instruction.
+struct alignas(64) TensorMap {
+  unsigned long long opaque[16];
+};
+__device__ __forceinline__ unsigned smem_u32(const void* p) { return (unsigned)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void mbar_init(unsigned bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count) : "memory");
+}
+// Makes mbarrier.init visible to the other threads and to the copy engine (then a block-wide barrier).
+__device__ __forceinline__ void mbar_init_fence() { asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory"); }
+// Arrives (this thread) and expects `bytes` more from copies that complete on the barrier.
+__device__ __forceinline__ void mbar_arrive_expect_tx(unsigned bar, unsigned bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes) : "memory");
+}
+// Waits until the barrier's phase of the given parity (the k-th completion has parity k & 1) has completed.
+__device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity) {
+  unsigned done = 0;
+  while (!done)
+    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done)
+                 : "r"(bar), "r"(parity)
+                 : "memory");
+}
+// One 4-D box of the tensor `map` at coordinates (c0 innermost .. c3) into shared memory at `dst` (128-byte aligned),
+// completing on `bar`; elements outside the tensor (negative coordinates included) arrive as zeros.
+__device__ __forceinline__ void tma_load_4d(unsigned dst, const TensorMap* map, int c0, int c1, int c2, int c3,
+                                            unsigned bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];"
+      ::"r"(dst), "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+      : "memory");
+}
+
 }  // namespace cm_wgmma

@@ -195,8 +195,14 @@ ExportLaunch igemm(const ExportContext& ctx) {
 ExportLaunch wgmma(const ExportContext& ctx) {
   return persistent(ctx, {"wgmma_weights", "conv_wgmma", "W_FLOATS", "wgmma (sm_90a)", 90});
 }
-// fused.wgmma_rs_*: the igemm kernels compiled with WGMMA=1 (sm_90a).
+// fused.wgmma_rs_*: the igemm kernels compiled with WGMMA=1 (sm_90a). tma:1 is not exported: its kernel takes a
+// tensor map of each call's input, which the module would have to encode through the driver.
 ExportLaunch wgmma_rs(const ExportContext& ctx) {
+  const auto ks = ctx.variant.kernels(ctx.problem, ctx.config);
+  for (const auto& [n, v] : ks.at(0).defines)
+    if (n == "TMA" && v != "0")
+      throw UsageError(ctx.record.name() + ": tma:1 configurations cannot be exported yet (the kernel takes a tensor " +
+                       "map of each call's input); export a tma:0 record");
   return persistent(ctx, {"igemm_weights", "conv_igemm_mma", "B_FLOATS", "wgmma (sm_90a)", 90});
 }
 

@@ -15,6 +15,7 @@ namespace {
 struct Tile {
   int64_t th = 0, tw = 0, bn = 0, ck = 0, wm = 0, wn = 0, stages = 0, unroll = 0, groups = 0, bfrag = 0;
   bool is_wgmma = false;
+  bool tma = false;    // wgmma_rs tma:1: input patches by TMA boxes, channel planes dense
   int64_t wparts = 1;  // wgmma 3xTF32 keeps the weights' big and small parts resident
   Tile() = default;
   explicit Tile(const Config& c)
@@ -26,6 +27,7 @@ struct Tile {
     t.th = c.at("th"), t.tw = 64, t.bn = c.at("bn"), t.ck = c.at("ck"), t.wm = 4, t.wn = 1;
     t.stages = c.at("stages"), t.unroll = 1, t.groups = c.at("groups"), t.bfrag = 0, t.is_wgmma = true;
     t.wparts = threex ? 2 : 1;
+    t.tma = c.at("tma") != 0;
     return t;
   }
   int64_t threads() const { return groups * wm * wn * 32; }
@@ -36,14 +38,20 @@ struct Tile {
   // (Tile::wgmma sets wm = 4, wn = 1 and tw = 64, and the kernel's WGMMA keeps the weight rows unpadded.)
   int64_t cps(const Problem& p) const { return cpad(p) % 32 == 16 && !bfrag && !is_wgmma ? cpad(p) + 8 : cpad(p); }
   int64_t b_floats(const Problem& p) const { return p.R * p.S * bn * cps(p) * wparts; }
-  int64_t csa(const Problem& p) const {
+  int64_t ph(const Problem& p) const { return (th - 1) * p.stride + p.R; }
+  int64_t pws(const Problem& p) const {
     const int64_t sh = p.pad % 4 == 0 ? 0 : 4 - p.pad % 4;
-    const int64_t ph = (th - 1) * p.stride + p.R, pw = (tw - 1) * p.stride + p.S;
-    const int64_t plane = ph * ((sh + pw + 3) / 4 * 4);
-    return plane + ((4 - plane % 16) + 16) % 16;
+    return (sh + (tw - 1) * p.stride + p.S + 3) / 4 * 4;
   }
-  // Shared memory per CTA: resident weights, `stages` input patches per warp group, the bias.
-  int64_t smem_bytes(const Problem& p) const { return 4 * (b_floats(p) + groups * stages * ck * csa(p) + bn); }
+  int64_t csa(const Problem& p) const {
+    const int64_t plane = ph(p) * pws(p);
+    return tma ? plane : plane + ((4 - plane % 16) + 16) % 16;
+  }
+  // Shared memory per CTA: resident weights, `stages` input patches per warp group, the bias, and with TMA one
+  // 8-byte mbarrier per stage and group.
+  int64_t smem_bytes(const Problem& p) const {
+    return 4 * (b_floats(p) + groups * stages * ck * csa(p) + bn) + (tma ? 8 * groups * stages : 0);
+  }
   int64_t kblocks(const Problem& p) const { return (p.K + bn - 1) / bn; }
   int64_t tiles(const Problem& p) const { return (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N; }
   int64_t weight_floats(const Problem& p) const { return kblocks(p) * b_floats(p); }
@@ -68,8 +76,7 @@ std::string tensor_core_precision(bool threex, const Config& c) {
 class IgemmInstance : public PersistentInstance {
  public:
   IgemmInstance(const Problem& p, const Tile& t, std::vector<LoadedKernel> k, const DeviceInfo& d)
-      : PersistentInstance(p, {t.threads(), t.smem_bytes(p), t.groups, t.kblocks(p), t.tiles(p), t.weight_floats(p)},
-                           std::move(k), d, t.is_wgmma ? "fused.wgmma_rs" : "fused.igemm"),
+      : PersistentInstance(p, shape(p, t), std::move(k), d, t.is_wgmma ? "fused.wgmma_rs" : "fused.igemm"),
         t_(t) {}
   nlohmann::json details() const override {
     nlohmann::json j = launch_details();
@@ -82,6 +89,11 @@ class IgemmInstance : public PersistentInstance {
   }
 
  private:
+  static PersistentShape shape(const Problem& p, const Tile& t) {
+    PersistentShape s{t.threads(), t.smem_bytes(p), t.groups, t.kblocks(p), t.tiles(p), t.weight_floats(p)};
+    if (t.tma) s.input_box = {uint32_t(t.pws(p)), uint32_t(t.ph(p)), uint32_t(t.ck)};
+    return s;
+  }
   Tile t_;
 };
 
@@ -230,6 +242,9 @@ class FusedWgmmaRs : public Variant {
                  "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
     else
       space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
+    space_.add("tma", {0, 1},
+               "input patches: 1 one TMA box per stage (one thread issues it, completion on an mbarrier; needs W % 4 "
+               "== 0), 0 16-byte cp.async by every thread");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
@@ -269,6 +284,9 @@ class FusedWgmmaRs : public Variant {
       return Support::no("stride " + std::to_string(p.stride) +
                          ": the wgmma_rs variants need stride 1 (an input row's fragments serve R output rows)");
     const Tile t = Tile::wgmma(c, kThreeX);
+    if (t.tma && p.W % 4 != 0)
+      return Support::no("tma:1 needs W % 4 == 0 (a tensor map's row stride is a multiple of 16 bytes); W is " +
+                         std::to_string(p.W));
     return t.fits(p, d);
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
@@ -281,7 +299,8 @@ class FusedWgmmaRs : public Variant {
         {"STAGES", s(t.stages)}, {"GROUPS", s(t.groups)}, {"STAGGER", "0"}, {"PAIRS", "0"}, {"BFRAG", "0"},
         {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))},
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
-        {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))}};
+        {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
+        {"TMA", s(c.at("tma"))}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};

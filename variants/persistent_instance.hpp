@@ -4,6 +4,7 @@
 // resident and walks every kblocks-th tile). variants/fused_export.cpp mirrors it for the PyTorch export.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "tuner/check.hpp"
 #include "tuner/device.hpp"
 #include "tuner/rtc.hpp"
+#include "tuner/tensor_map.hpp"
 #include "tuner/variant.hpp"
 
 namespace convmish {
@@ -18,6 +20,9 @@ namespace convmish {
 // What the launch needs from a variant's tile description.
 struct PersistentShape {
   int64_t threads, smem_bytes, groups, kblocks, tiles, weight_floats;
+  // TMA input loads (fused.wgmma_rs_* tma:1): the box (columns, rows, channels) of the input as [N][C][H][W] that
+  // the main kernel takes as its fourth argument, a tensor map encoded for each launch's input; 0s: none.
+  std::array<uint32_t, 3> input_box = {0, 0, 0};
 };
 
 class PersistentInstance : public Instance {
@@ -42,13 +47,22 @@ class PersistentInstance : public Instance {
     convmish::launch(prep_, dim3(unsigned((s_.weight_floats + 255) / 256)), dim3(256), 0, s, w, wt, K, C, kb);
     ConvMishArgs a = p_.args(b.x, b.w, b.b, b.y);
     const float* cwt = wt;
-    convmish::launch(main_, dim3(unsigned(ctas_)), dim3(unsigned(s_.threads)), size_t(s_.smem_bytes), s, a, cwt,
-                     kb);
+    const dim3 grid{unsigned(ctas_)}, block{unsigned(s_.threads)};
+    if (s_.input_box[0]) {
+      CUtensorMap xmap = encode_fp32_tensor_map(
+          b.x, 4, {uint64_t(p_.W), uint64_t(p_.H), uint64_t(p_.C), uint64_t(p_.N)},
+          {s_.input_box[0], s_.input_box[1], s_.input_box[2], 1});
+      convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb, xmap);
+    } else {
+      convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb);
+    }
   }
   // The launch's own details; a variant adds what describes its tiles.
   nlohmann::json launch_details() const {
-    return {{"grid", ctas_},          {"block", s_.threads}, {"smem_bytes", s_.smem_bytes},
-            {"ctas_per_sm", per_sm_}, {"tiles", s_.tiles},   {"kblocks", s_.kblocks}};
+    nlohmann::json j = {{"grid", ctas_},          {"block", s_.threads}, {"smem_bytes", s_.smem_bytes},
+                        {"ctas_per_sm", per_sm_}, {"tiles", s_.tiles},   {"kblocks", s_.kblocks}};
+    if (s_.input_box[0]) j["tma_input_box"] = s_.input_box;
+    return j;
   }
 
  private:

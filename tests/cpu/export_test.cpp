@@ -475,6 +475,29 @@ TEST(Export, BadInputIsAOneLineUsageError) {
   }
 }
 
+// A wgmma_rs record with tma:1 is refused with the reason (its kernel takes a tensor map of each call's input); the
+// same record with tma:0 exports.
+TEST(Export, WgmmaRsWithTmaLoadsIsRefusedWithTheReason) {
+  const std::string id = "fused.wgmma_rs_tf32";
+  const Variant* v = Registry::instance().find(id);
+  ASSERT_NE(v, nullptr);
+  Config c = v->space().default_config();
+  for (const int64_t tma : {1, 0}) {
+    c["tma"] = tma;
+    Record r = ok_record(1, id, c, v->precision(c), 2.7);
+    r.details = {{"smem_bytes", 100000}};
+    ExportRequest req;
+    req.results = write_results("tma" + std::to_string(tma) + ".json", {r});
+    req.variants = id;
+    const std::string e = export_error(req);
+    if (tma) {
+      EXPECT_NE(e.find("tma:1 configurations cannot be exported yet"), std::string::npos) << e;
+    } else {
+      EXPECT_EQ(e, "no error");
+    }
+  }
+}
+
 TEST(Export, BinaryExitsWithCode2OnBadInput) {
 #ifndef CONVMISH_TUNER
   GTEST_SKIP() << "the tuner binary's path is not known to this build";

@@ -1,7 +1,8 @@
 // fused.wgmma_rs_tf32 / fused.wgmma_rs_3xtf32 without a GPU: the defaults compile for sm_90a with neither spills nor
 // serialized wgmmas (ptxas through NVRTC), on the seed and on a 5x5 filter (3xTF32 folds its sums per column group
-// there), and so do 3xTF32's fold after every step and the warpgroups' turns (order:1, order:2); the look-ahead,
-// turns and register constraints; the resident weights' size with 3xTF32's two parts.
+// there), and so do 3xTF32's fold after every step, the warpgroups' turns (order:1, order:2) and TMA input loads
+// (tma:1, which widths it takes, its shared memory); the look-ahead, turns and register constraints; the resident
+// weights' size with 3xTF32's two parts.
 #include <gtest/gtest.h>
 
 #include "ptxas_log.hpp"
@@ -112,9 +113,9 @@ TEST(FusedWgmmaRs, RegisterEstimateAcceptsWhatFitsAndRefusesWhatSpills) {
 // nf 4 and turns at the epilogues (H200, 2026-12-05, results/h200/2026-12-05_6210252).
 TEST(FusedWgmmaRs, DefaultsAreTheFastestMeasured) {
   const Config tf32 = Registry::instance().find("fused.wgmma_rs_tf32")->space().default_config();
-  EXPECT_EQ(config_string(tf32), "bn:64/ck:8/epi:1/form:2/groups:2/la:2/nf:4/order:0/round:1/stages:3/th:4/wide:0");
+  EXPECT_EQ(config_string(tf32), "bn:64/ck:8/epi:1/form:2/groups:2/la:2/nf:4/order:0/round:1/stages:3/th:4/tma:0/wide:0");
   const Config x3 = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
-  EXPECT_EQ(config_string(x3), "bn:32/ck:8/epi:1/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/th:4/wide:0");
+  EXPECT_EQ(config_string(x3), "bn:32/ck:8/epi:1/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/th:4/tma:0/wide:0");
 }
 
 TEST(FusedWgmmaRs, LookAheadMustStayBelowTheFragmentSets) {
@@ -157,4 +158,29 @@ TEST(FusedWgmmaRs, ThreeXKeepsBothWeightPartsResidentAndDeclinesWhatDoesNotFit) 
   EXPECT_NE(tf32->supports(seed, t, a100).reason.find("sm_90a"), std::string::npos);
   const Problem strided = parse_problem("3,5,16,19,7,3,3,2,1");
   EXPECT_NE(tf32->supports(strided, t, h100()).reason.find("stride"), std::string::npos);
+}
+
+// tma:1: the input patches by TMA boxes. Compiles cleanly on the seed and on a 5x5 filter with padding 2 (negative
+// box coordinates), with TMA=1 among the kernel's defines; needs W % 4 == 0 and says so, where cp.async takes any W.
+TEST(FusedWgmmaRs, TmaLoadsCompileCleanlyAndNeedWidthsOfFourFloats) {
+  for (const char* id : kIds) {
+    const Variant* v = Registry::instance().find(id);
+    ASSERT_NE(v, nullptr) << id;
+    Config c = v->space().default_config();
+    c["tma"] = 1;
+    ASSERT_FALSE(v->space().violation(c)) << id;
+    for (const char* shape : {"seed", "2,6,11,12,9,5,5,1,2"}) {
+      expect_clean_compile(id, c, shape);
+      bool tma_define = false;
+      for (const auto& [n, val] : v->kernels(parse_problem(shape), c).at(1).defines) tma_define |= n == "TMA" && val == "1";
+      EXPECT_TRUE(tma_define) << id;
+    }
+    const Problem odd = parse_problem("2,6,11,13,9,5");
+    const Support no = v->supports(odd, c, h100());
+    EXPECT_FALSE(no.ok) << id;
+    EXPECT_NE(no.reason.find("W % 4 == 0"), std::string::npos) << no.reason;
+    Config c0 = c;
+    c0["tma"] = 0;
+    EXPECT_TRUE(v->supports(odd, c0, h100()).ok) << id << ": cp.async takes any width";
+  }
 }
