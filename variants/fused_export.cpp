@@ -133,9 +133,11 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
     const int64_t want = std::min(per_sm * sms, (tiles + groups - 1) / groups * kblocks);
     expect_detail(ctx, "grid", std::max(kblocks, want / kblocks * kblocks));
   }
-  bool threex = false;
-  for (const auto& [n, v] : l.kernels.at(0).defines)
+  bool threex = false, tma = false;
+  for (const auto& [n, v] : l.kernels.at(0).defines) {
     if (n == "THREEX") threex = v == "1";
+    if (n == "TMA") tma = v == "1";
+  }
   l.summary = {std::string(pk.prep) + ": the weights arranged per channel block into the workspace" +
                    (threex ? "" : " (rounded to TF32)"),
                std::string(pk.main) + ": persistent CTAs (as many as fit), each with one block of " +
@@ -151,9 +153,40 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
         code.replace(at, from.size(), to);
     return code;
   };
+  // tma:1: the input as a 4-D tensor [N][C][H][W] in boxes of PWS x PH x CK x 1, encoded for each call's x.
+  const std::string tma_helper = !tma ? std::string() : R"CU(#include <cuda.h>  // CUtensorMap (types only: the encoder comes from the runtime)
+#include <cstring>
+
+static std::string cm_input_tensor_map(const ConvMishArgs& a, cm_wgmma::TensorMap* out) {
+  using Encode = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*,
+                              const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
+                              CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+  static Encode encode = nullptr;
+  if (!encode) {
+    void* f = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) != cudaSuccess ||
+        q != cudaDriverEntryPointSuccess || !f)
+      return "cuTensorMapEncodeTiled is not available from the driver";
+    encode = reinterpret_cast<Encode>(f);
+  }
+  if (a.W % 4 != 0) return "tma:1 needs W % 4 == 0 (a tensor map's row stride is a multiple of 16 bytes)";
+  const cuuint64_t dims[4] = {(cuuint64_t)a.W, (cuuint64_t)a.H, (cuuint64_t)a.C, (cuuint64_t)a.N};
+  const cuuint64_t strides[3] = {(cuuint64_t)a.W * 4, (cuuint64_t)a.W * a.H * 4, (cuuint64_t)a.W * a.H * a.C * 4};
+  const cuuint32_t box[4] = {PWS, PH, CK, 1}, elem[4] = {1, 1, 1, 1};
+  CUtensorMap m;
+  const CUresult r = encode(&m, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 4, const_cast<float*>(a.x), dims, strides, box, elem,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) return "cuTensorMapEncodeTiled refused the input (CUresult " + std::to_string((int)r) + ")";
+  static_assert(sizeof(CUtensorMap) == sizeof(cm_wgmma::TensorMap), "the kernel's TensorMap is a CUtensorMap");
+  std::memcpy(out, &m, sizeof m);
+  return std::string();
+}
+)CU";
   l.launch = assert_detail(ctx.record, "block", "THREADS") + "constexpr size_t kIgemmSmem = " + std::to_string(smem) +
              ";  // the record's details.smem_bytes\nconstexpr long long kIgemmGroups = " + std::to_string(groups) +
-             ";\n" + rename(R"CU(
+             ";\n" + tma_helper + rename(R"CU(
 static size_t cm_workspace_bytes(const ConvMishArgs& a) { return size_t((a.K + BN - 1) / BN) * B_FLOATS * 4; }
 
 // As IgemmInstance: the weights pre-arranged into the workspace, then persistent CTAs, as many as fit on the GPU at
@@ -182,10 +215,15 @@ static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_
   igemm_weights<<<dim3((unsigned)((n + 255) / 256)), dim3(256), 0, s>>>(a.w, wt, a.K, a.C, (int)kblocks);
   e = cm_launch_error("igemm_weights");
   if (!e.empty()) return e;
-  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);
+@@MAIN_LAUNCH@@
   return cm_launch_error("conv_igemm_mma");
 }
 )CU");
+  const std::string main_launch =
+      tma ? "  cm_wgmma::TensorMap xmap;\n  e = cm_input_tensor_map(a, &xmap);\n  if (!e.empty()) return e;\n"
+            "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks, xmap);"
+          : "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);";
+  l.launch.replace(l.launch.find("@@MAIN_LAUNCH@@"), 15, rename(main_launch));
   return l;
 }
 
@@ -195,14 +233,10 @@ ExportLaunch igemm(const ExportContext& ctx) {
 ExportLaunch wgmma(const ExportContext& ctx) {
   return persistent(ctx, {"wgmma_weights", "conv_wgmma", "W_FLOATS", "wgmma (sm_90a)", 90});
 }
-// fused.wgmma_rs_*: the igemm kernels compiled with WGMMA=1 (sm_90a). tma:1 is not exported: its kernel takes a
-// tensor map of each call's input, which the module would have to encode through the driver.
+// fused.wgmma_rs_*: the igemm kernels compiled with WGMMA=1 (sm_90a); with tma:1 the launch also encodes a tensor
+// map of each call's input, as PersistentInstance::launch does (tuner/tensor_map.cpp), through the runtime's
+// cudaGetDriverEntryPointByVersion, so that the module links no more than the CUDA runtime.
 ExportLaunch wgmma_rs(const ExportContext& ctx) {
-  const auto ks = ctx.variant.kernels(ctx.problem, ctx.config);
-  for (const auto& [n, v] : ks.at(0).defines)
-    if (n == "TMA" && v != "0")
-      throw UsageError(ctx.record.name() + ": tma:1 configurations cannot be exported yet (the kernel takes a tensor " +
-                       "map of each call's input); export a tma:0 record");
   return persistent(ctx, {"igemm_weights", "conv_igemm_mma", "B_FLOATS", "wgmma (sm_90a)", 90});
 }
 

@@ -475,9 +475,10 @@ TEST(Export, BadInputIsAOneLineUsageError) {
   }
 }
 
-// A wgmma_rs record with tma:1 is refused with the reason (its kernel takes a tensor map of each call's input); the
-// same record with tma:0 exports.
-TEST(Export, WgmmaRsWithTmaLoadsIsRefusedWithTheReason) {
+// A wgmma_rs record with tma:1 exports a launch that encodes a tensor map of each call's x (boxes of the kernel's
+// PWS x PH x CK) and passes it as the kernel's fourth argument; with tma:0 the launch has neither. Both compile with
+// nvcc as load_inline builds them (tma:1 is also the default's, covered by ExportVariant).
+TEST(Export, WgmmaRsWithTmaLoadsEncodesTheInputsTensorMap) {
   const std::string id = "fused.wgmma_rs_tf32";
   const Variant* v = Registry::instance().find(id);
   ASSERT_NE(v, nullptr);
@@ -489,11 +490,14 @@ TEST(Export, WgmmaRsWithTmaLoadsIsRefusedWithTheReason) {
     ExportRequest req;
     req.results = write_results("tma" + std::to_string(tma) + ".json", {r});
     req.variants = id;
-    const std::string e = export_error(req);
-    if (tma) {
-      EXPECT_NE(e.find("tma:1 configurations cannot be exported yet"), std::string::npos) << e;
-    } else {
-      EXPECT_EQ(e, "no error");
+    const std::string cuda = cuda_part(export_pytorch(req).python);
+    EXPECT_EQ(cuda.find("cuTensorMapEncodeTiled") != std::string::npos, tma == 1);
+    EXPECT_EQ(cuda.find("(a, wt, (int)kblocks, xmap);") != std::string::npos, tma == 1);
+    EXPECT_EQ(cuda.find("(a, wt, (int)kblocks);") != std::string::npos, tma == 0);
+    EXPECT_NE(cuda.find("#define TMA " + std::to_string(tma)), std::string::npos);
+    if (have(nvcc())) {
+      const std::string errors = nvcc_errors(export_pytorch(req).python, "wgmma_rs_tma" + std::to_string(tma), false);
+      EXPECT_EQ(errors, "") << errors;
     }
   }
 }
