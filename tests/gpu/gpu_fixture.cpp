@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -16,4 +17,32 @@ std::pair<int, std::string> run_logged(const std::string& command, const std::fi
   std::ifstream f(log);
   return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), std::string(std::istreambuf_iterator<char>(f), {})};
 }
+
+#ifdef CONVMISH_TUNER
+ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape, const std::string& pattern,
+                      const VariantConfigs& configs) {
+  ConfigRun out;
+  std::string c_options;
+  for (const auto& [id, c] : configs) c_options += " -c " + config_string(c);
+  const std::filesystem::path json = dir / "configs.json";
+  std::filesystem::remove(json);
+  std::filesystem::remove(journal_path(json));
+  int exit_code = 0;
+  std::tie(exit_code, out.log) = run_logged(
+      std::string("'") + CONVMISH_TUNER + "' -p " + shape + " -v '" + pattern + "'" + c_options +
+          " --no-baseline --checks 2 --min-time 0 --max-time 0.02 --warmup-ms 1 --timeout 120 -o '" + json.string() + "'",
+      dir / "configs.log");
+  [&] { ASSERT_EQ(exit_code, 0) << shape << "\n" << out.log; }();
+  if (exit_code != 0) return out;
+  const ResultsFile f = read_results(json);
+  for (const auto& [id, c] : configs) {
+    const auto it = std::find_if(f.records.begin(), f.records.end(),
+                                 [&](const Record& r) { return r.variant == id && r.params == c; });
+    [&] { ASSERT_NE(it, f.records.end()) << record_name(id, c) << " not in the results of " << shape << "\n" << out.log; }();
+    if (it == f.records.end()) return out;
+    out.records.push_back(*it);
+  }
+  return out;
+}
+#endif
 }  // namespace convmish::testing

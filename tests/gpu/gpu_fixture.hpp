@@ -5,6 +5,10 @@
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "tuner/param_space.hpp"
+#include "tuner/results.hpp"
 
 namespace convmish::testing {
 // True when a GPU is usable; otherwise `why` says why not.
@@ -12,6 +16,18 @@ bool gpu_available(std::string* why);
 // Runs `command` through the shell with stdout and stderr into `log`; returns its exit code (128 + signal when a
 // signal ended it) and the log's text.
 std::pair<int, std::string> run_logged(const std::string& command, const std::filesystem::path& log);
+
+// The configurations given to one tuner run (-c each), with their variants, and what the run recorded for each.
+using VariantConfigs = std::vector<std::pair<std::string, Config>>;
+struct ConfigRun {
+  std::vector<Record> records;  // records[i] belongs to configs[i]
+  std::string log;
+};
+// Runs the tuner (CONVMISH_TUNER, isolated, watchdog 120 s) on problem `shape` over the variants `pattern` with each
+// configuration of `configs`, no baseline, two checks and token timing, in `dir`. Fails the calling test (fatal
+// failures, so check HasFatalFailure()) when the tuner exits non-zero or a configuration has no record.
+ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape, const std::string& pattern,
+                      const VariantConfigs& configs);
 }  // namespace convmish::testing
 
 #define REQUIRE_GPU()                                                        \

@@ -28,11 +28,12 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
   fs::create_directories(dir);
   const int sm = probe_device(0).sm_count;
   const std::string many = std::to_string((5 * sm / 15) | 1) + ",16,62,68,64,3";  // as in TurnsGpu, W 68
-  const std::vector<std::string> shapes = {"seed_small_stand_in", "2,3,12,16,1,3",  "1,5,9,8,7,3",
+  // `small` with W 36 instead of 37; C 3 and K 1; a 9x8 image; padding 1; a 5x5 filter with padding 2 (negative box
+  // coordinates); K 65 (a partial channel block); W 21 and stride 2, declined; several tiles per warpgroup.
+  const std::vector<std::string> shapes = {"2,16,34,36,32,3",     "2,3,12,16,1,3",       "1,5,9,8,7,3",
                                            "2,5,14,16,9,3,3,1,1", "2,6,11,12,9,5,5,1,2", "1,32,40,44,65,3",
                                            "4,3,20,21,16,3",      "3,5,16,20,7,3,3,2,1", many};
-  std::vector<std::pair<std::string, Config>> configs;
-  std::string c_options;
+  convmish::testing::VariantConfigs configs;
   for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32"}) {
     const Variant* v = Registry::instance().find(id);
     ASSERT_NE(v, nullptr) << id;
@@ -40,33 +41,17 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
     c["tma"] = 1;
     ASSERT_FALSE(v->space().violation(c)) << id;
     configs.emplace_back(id, c);
-    c_options += " -c " + config_string(c);
   }
-  for (std::string shape : shapes) {
-    if (shape == "seed_small_stand_in") shape = "2,16,34,36,32,3";  // `small` with W 36 instead of 37
-    const fs::path json = dir / "tma.json";
-    fs::remove(json);
-    fs::remove(journal_path(json));
-    const auto [exit_code, log] = convmish::testing::run_logged(
-        std::string("'") + CONVMISH_TUNER + "' -p " + shape + " -v 'fused.wgmma_rs_*'" + c_options +
-            " --no-baseline --checks 2 --min-time 0 --max-time 0.02 --warmup-ms 1 --timeout 120 -o '" +
-            json.string() + "'",
-        dir / "tma.log");
-    ASSERT_EQ(exit_code, 0) << shape << "\n" << log;
-    const ResultsFile f = read_results(json);
-    ASSERT_EQ(f.records.size(), configs.size()) << shape << "\n" << log;
+  for (const std::string& shape : shapes) {
+    const auto run = convmish::testing::run_configs(dir, shape, "fused.wgmma_rs_*", configs);
+    if (HasFatalFailure()) return;
     const Problem p = parse_problem(shape);
-    for (const auto& want : configs) {
-      const auto it = std::find_if(f.records.begin(), f.records.end(), [&](const Record& r) {
-        return r.variant == want.first && r.params == want.second;
-      });
-      ASSERT_NE(it, f.records.end()) << record_name(want.first, want.second) << " not in the results of " << shape;
-      const Record& r = *it;
+    for (const Record& r : run.records) {
       if (p.stride != 1 || p.W % 4 != 0) {
         EXPECT_EQ(r.status, Status::kUnsupported) << shape << " " << r.name();
         EXPECT_NE(r.reason.find(p.stride != 1 ? "stride" : "W % 4 == 0"), std::string::npos) << r.reason;
       } else {
-        EXPECT_EQ(r.status, Status::kOk) << shape << " " << r.name() << ": " << r.reason << "\n" << log;
+        EXPECT_EQ(r.status, Status::kOk) << shape << " " << r.name() << ": " << r.reason << "\n" << run.log;
         EXPECT_TRUE(r.details.contains("tma_input_box")) << r.details.dump();
       }
       if (shape == many && r.status == Status::kOk) {  // several tiles, so several chunks per stage buffer

@@ -37,9 +37,8 @@ TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
   std::vector<std::string> shapes = {"small",         "4,3,20,21,16,3",      "2,8,15,17,1,3", "1,32,40,44,64,3",
                                      "1,1,3,3,1,3",   "3,5,16,19,7,3,3,2,1", "2,6,11,13,9,5", many};
   // The defaults with their turns (fused.igemm_3xtf32's with two groups of 64x32 warp tiles: its default has one),
-  // all six in one tuner run per shape (-c six times).
-  std::vector<std::pair<std::string, Config>> configs;
-  std::string c_options;
+  // all six in one tuner run per shape.
+  convmish::testing::VariantConfigs configs;
   for (const auto& [id, orders] : std::vector<std::pair<const char*, std::vector<int64_t>>>{
            {"fused.igemm_tf32", {2}},
            {"fused.igemm_3xtf32", {2}},
@@ -53,33 +52,18 @@ TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
       c["order"] = order;
       ASSERT_FALSE(v->space().violation(c)) << id;
       configs.emplace_back(id, c);
-      c_options += " -c " + config_string(c);
     }
   }
   for (const std::string& shape : shapes) {
-    const fs::path json = dir / "turns.json";
-    fs::remove(json);
-    fs::remove(journal_path(json));
-    const auto [exit_code, log] = convmish::testing::run_logged(
-        std::string("'") + CONVMISH_TUNER + "' -p " + shape + " -v 'fused.igemm_*,fused.wgmma_rs_*'" + c_options +
-            " --no-baseline --checks 2 --min-time 0 --max-time 0.02 --warmup-ms 1 --timeout 120 -o '" +
-            json.string() + "'",
-        dir / "turns.log");
-    ASSERT_EQ(exit_code, 0) << shape << "\n" << log;
-    const ResultsFile f = read_results(json);
-    ASSERT_EQ(f.records.size(), configs.size()) << shape << "\n" << log;
-    for (const auto& want : configs) {
-      const auto it = std::find_if(f.records.begin(), f.records.end(), [&](const Record& r) {
-        return r.variant == want.first && r.params == want.second;
-      });
-      ASSERT_NE(it, f.records.end()) << record_name(want.first, want.second) << " not in the results of " << shape;
-      const Record& r = *it;
+    const auto run = convmish::testing::run_configs(dir, shape, "fused.igemm_*,fused.wgmma_rs_*", configs);
+    if (HasFatalFailure()) return;
+    for (const Record& r : run.records) {
       if (parse_problem(shape).stride != 1) {  // wgmma_rs: stride 1 only; igemm: the 64-wide tile's patch is too big
         EXPECT_EQ(r.status, Status::kUnsupported) << shape << " " << r.name();
         const bool wgmma = r.variant.rfind("fused.wgmma_rs", 0) == 0;
         EXPECT_NE(r.reason.find(wgmma ? "stride" : "shared memory"), std::string::npos) << r.reason;
       } else {
-        EXPECT_EQ(r.status, Status::kOk) << shape << " " << r.name() << ": " << r.reason << "\n" << log;
+        EXPECT_EQ(r.status, Status::kOk) << shape << " " << r.name() << ": " << r.reason << "\n" << run.log;
       }
       if (shape == many && r.status == Status::kOk) {  // every group had several tiles: the turns went back and forth
         const int64_t groups = r.params.at("groups"), slots = r.details.at("grid").get<int64_t>() /
