@@ -21,13 +21,14 @@ struct Tile {
   explicit Tile(const Config& c)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
         stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")), bfrag(c.at("bfrag")) {}
-  // fused.wgmma_rs_*: one warpgroup (4 warps along the pixels) per group, 64-pixel tile rows.
-  static Tile wgmma(const Config& c, bool threex) {
+  // fused.wgmma_rs_*: one warpgroup (4 warps along the pixels) per group, 64-pixel tile rows. tma:1 loads by TMA
+  // where the problem allows it (W % 4 == 0: a tensor map's strides are multiples of 16 bytes), else by cp.async.
+  static Tile wgmma(const Config& c, bool threex, const Problem* p = nullptr) {
     Tile t;
     t.th = c.at("th"), t.tw = 64, t.bn = c.at("bn"), t.ck = c.at("ck"), t.wm = 4, t.wn = 1;
     t.stages = c.at("stages"), t.unroll = 1, t.groups = c.at("groups"), t.bfrag = 0, t.is_wgmma = true;
     t.wparts = threex ? 2 : 1;
-    t.tma = c.at("tma") != 0;
+    t.tma = c.at("tma") != 0 && (!p || p->W % 4 == 0);
     return t;
   }
   int64_t threads() const { return groups * wm * wn * 32; }
@@ -220,7 +221,10 @@ class FusedWgmmaRs : public Variant {
     // 3xTF32: bn 32, the widest whose two weight parts fit the seed's shared memory; nf 4 with order 2 (turns at the
     // epilogues): 6.423-6.471 ms against 6.759-6.801 ms for nf 3 with order 0 in three rounds of one run (H200,
     // 2026-12-05, results/h200/2026-12-05_6210252/ab_3x_b.json; nf 4 alone 6.544-6.563, order 2 alone 6.614-6.639).
-    // TF32 keeps order 0: order 1 took 2.79 ms and order 2 2.66-2.68 against 2.64-2.65 (ab_tf32.json).
+    // TF32 kept order 0 with cp.async loads: order 1 took 2.79 ms and order 2 2.66-2.68 against 2.64-2.65
+    // (ab_tf32.json). With TMA loads (tma:1, H100, 2026-12-06, results/h100/2026-12-06_6b22425-tma-defaults) order 2
+    // wins for TF32 too: 2.422 / 2.384 ms against 2.458 / 2.461 for order 0 and 2.653 / 2.632 for tma:0; 3xTF32 with
+    // tma:1 5.905 against 6.596 ms for tma:0 (one round; 5.995 / 5.951 against 6.574 / 6.536 in the call before).
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
@@ -234,7 +238,7 @@ class FusedWgmmaRs : public Variant {
         .add("wide", {0, 1}, "1: a step loads an input row's A fragments for every tap column (up to R*S wgmmas a "
                              "step), 0: for one tap column (up to R)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
-        .add("order", pick({0, 1, 2}, {2, 0, 1}),
+        .add("order", {2, 0, 1},
              "turns between the two warpgroups: 1 at issuing a tile's wgmmas, so that one's epilogue runs beside the "
              "other's MMAs (ping-pong); 2 at the epilogue only (the MMAs overlap, the epilogues alternate); 0 none");
     if (kThreeX)
@@ -242,9 +246,9 @@ class FusedWgmmaRs : public Variant {
                  "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
     else
       space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
-    space_.add("tma", {0, 1},
-               "input patches: 1 one TMA box per stage (one thread issues it, completion on an mbarrier; needs W % 4 "
-               "== 0), 0 16-byte cp.async by every thread");
+    space_.add("tma", {1, 0},
+               "input patches: 1 one TMA box per stage (one thread issues it, completion on an mbarrier) where W % 4 "
+               "== 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran)");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
@@ -283,14 +287,11 @@ class FusedWgmmaRs : public Variant {
     if (p.stride != 1)
       return Support::no("stride " + std::to_string(p.stride) +
                          ": the wgmma_rs variants need stride 1 (an input row's fragments serve R output rows)");
-    const Tile t = Tile::wgmma(c, kThreeX);
-    if (t.tma && p.W % 4 != 0)
-      return Support::no("tma:1 needs W % 4 == 0 (a tensor map's row stride is a multiple of 16 bytes); W is " +
-                         std::to_string(p.W));
+    const Tile t = Tile::wgmma(c, kThreeX, &p);
     return t.fits(p, d);
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
-    const Tile t = Tile::wgmma(c, kThreeX);
+    const Tile t = Tile::wgmma(c, kThreeX, &p);
     auto s = [](int64_t v) { return std::to_string(v); };
     std::vector<std::pair<std::string, std::string>> defs = {
         {"KR", s(p.R)}, {"KS", s(p.S)}, {"STRIDE", "1"}, {"PAD", s(p.pad)}, {"CPAD", s(t.cpad(p))},
@@ -300,14 +301,14 @@ class FusedWgmmaRs : public Variant {
         {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))},
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
         {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
-        {"TMA", s(c.at("tma"))}};
+        {"TMA", t.tma ? "1" : "0"}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};
   }
   std::unique_ptr<Instance> instantiate(const Problem& p, const Config& c, std::vector<LoadedKernel> k,
                                         const LaunchEnv& env) const override {
-    return std::make_unique<IgemmInstance>(p, Tile::wgmma(c, kThreeX), std::move(k), env.device);
+    return std::make_unique<IgemmInstance>(p, Tile::wgmma(c, kThreeX, &p), std::move(k), env.device);
   }
 
  private:
