@@ -32,6 +32,10 @@
 //   3xTF32: the weights' big and small parts are both resident (twice the shared memory: bn 32 for the seed), the
 //   A fragments are split in registers, and the tensor core's sums are added into IEEE fp32 accumulators after at
 //   most 27 of its own (truncating) adds: after each chunk, column group or step (kFoldAt).
+// - TMA=1 (WGMMA, W % 4 == 0): each stage's patch is one TMA box of the input (a tensor map passed as a
+//   __grid_constant__ argument) issued by one thread of the group and completing on an mbarrier per stage, in place
+//   of every thread's cp.async copies; the box lands dense, so the fragments take channels t and t + 4 (see CSA).
+//   On the H100 seed it made both wgmma_rs defaults 3-10 % faster (README, "TMA input loads").
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
