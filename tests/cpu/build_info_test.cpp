@@ -3,7 +3,9 @@
 // build's own label against the source tree's HEAD.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -44,7 +46,7 @@ class GitCommitScript : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("convmish_gitcommit_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "repo");
-    git("init -q") ;
+    git("init -q");
     git("config user.email t@example.com");
     git("config user.name t");
     std::ofstream(dir_ / "repo" / "a.txt") << "one\n";
