@@ -166,7 +166,8 @@ TEST(FusedWgmmaRs, ThreeXKeepsBothWeightPartsResidentAndDeclinesWhatDoesNotFit) 
 // instead of declining the shape.
 TEST(FusedWgmmaRs, TmaLoadsCompileCleanlyAndGiveWayToCpAsyncOnOddWidths) {
   auto tma_define = [](const Variant* v, const Problem& p, const Config& c) {
-    for (const auto& [n, val] : v->kernels(p, c).at(1).defines)
+    const std::vector<KernelSpec> specs = v->kernels(p, c);  // (a range-for over a temporary's member would dangle)
+    for (const auto& [n, val] : specs.at(1).defines)
       if (n == "TMA") return val;
     return std::string("missing");
   };
