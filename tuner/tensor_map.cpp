@@ -44,7 +44,10 @@ CUtensorMap encode_fp32_tensor_map(const float* base, int rank, const std::array
                                CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS) {
     std::string dims_s, box_s;
-    for (int i = 0; i < rank; ++i) dims_s += (i ? "x" : "") + std::to_string(dims[i]), box_s += (i ? "x" : "") + std::to_string(box[i]);
+    for (int i = 0; i < rank; ++i) {
+      dims_s += (i ? "x" : "") + std::to_string(dims[i]);
+      box_s += (i ? "x" : "") + std::to_string(box[i]);
+    }
     throw std::runtime_error("cuTensorMapEncodeTiled refused a " + dims_s + " fp32 tensor in boxes of " + box_s +
                              " (CUresult " + std::to_string(int(r)) + ")");
   }

@@ -186,7 +186,7 @@ static std::string cm_input_tensor_map(const ConvMishArgs& a, cm_wgmma::TensorMa
 )CU";
   l.launch = assert_detail(ctx.record, "block", "THREADS") + "constexpr size_t kIgemmSmem = " + std::to_string(smem) +
              ";  // the record's details.smem_bytes\nconstexpr long long kIgemmGroups = " + std::to_string(groups) +
-             ";\n" + tma_helper + rename(R"CU(
+             ";\n" + tma_helper + rename(std::string(R"CU(
 static size_t cm_workspace_bytes(const ConvMishArgs& a) { return size_t((a.K + BN - 1) / BN) * B_FLOATS * 4; }
 
 // As IgemmInstance: the weights pre-arranged into the workspace, then persistent CTAs, as many as fit on the GPU at
@@ -215,15 +215,10 @@ static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_
   igemm_weights<<<dim3((unsigned)((n + 255) / 256)), dim3(256), 0, s>>>(a.w, wt, a.K, a.C, (int)kblocks);
   e = cm_launch_error("igemm_weights");
   if (!e.empty()) return e;
-@@MAIN_LAUNCH@@
-  return cm_launch_error("conv_igemm_mma");
-}
-)CU");
-  const std::string main_launch =
-      tma ? "  cm_wgmma::TensorMap xmap;\n  e = cm_input_tensor_map(a, &xmap);\n  if (!e.empty()) return e;\n"
-            "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks, xmap);"
-          : "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);";
-  l.launch.replace(l.launch.find("@@MAIN_LAUNCH@@"), 15, rename(main_launch));
+)CU") + (tma ? "  cm_wgmma::TensorMap xmap;\n  e = cm_input_tensor_map(a, &xmap);\n  if (!e.empty()) return e;\n"
+               "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks, xmap);\n"
+             : "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);\n") +
+                  "  return cm_launch_error(\"conv_igemm_mma\");\n}\n");
   return l;
 }
 
