@@ -31,7 +31,9 @@
 //   sets of A fragments rotate, each reused only when the wgmmas that read it have completed (wgmma.wait_group).
 //   3xTF32: the weights' big and small parts are both resident (twice the shared memory: bn 32 for the seed), the
 //   A fragments are split in registers, and the tensor core's sums are added into IEEE fp32 accumulators after at
-//   most 27 of its own (truncating) adds: after each chunk, column group or step (kFoldAt).
+//   most 27 of its own (truncating) adds: after each chunk, column group or step (kFoldAt). SUMS=2 keeps the two
+//   small terms' sums (at most 2^-10 of the big products') in registers of their own, so that only the big products
+//   count towards the 27: the seed's sums then run over 3 chunks between folds (at th 3: 48 more registers).
 // - TMA=1 (WGMMA, W % 4 == 0): each stage's patch is one TMA box of the input (a tensor map passed as a
 //   __grid_constant__ argument) issued by one thread of the group and completing on an mbarrier per stage, in place
 //   of every thread's cp.async copies; the box lands dense, so the fragments take channels t and t + 4 (see CSA).
@@ -106,6 +108,9 @@
 #ifndef TMA
 #define TMA 0  // WGMMA: 1 the input patches arrive as one TMA box per stage (issued by one thread of the group,
                // completing on an mbarrier), 0 by 16-byte cp.async from every thread
+#endif
+#ifndef SUMS
+#define SUMS 1  // WGMMA 3xTF32: tensor-core sum sets per row: 1 all three products', 2 the small terms' apart
 #endif
 #ifndef WIDE
 #define WIDE 0  // WGMMA: 1: a step loads an input row's fragments for every tap column (else for one)
@@ -186,6 +191,7 @@ static_assert(BN == 32 || BN == 64 || BN == 128, "WGMMA: bn (the wgmma N) 32, 64
 static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
 static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 #endif
+static_assert(SUMS == 1 || (SUMS == 2 && WGMMA && THREEX), "SUMS 2: the wgmma 3xTF32 kernel");
 static_assert(!TMA || (WGMMA && VEC), "TMA: the wgmma kernels with W % 4 == 0 (the tensor map's 16-byte strides)");
 static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
               "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
@@ -481,6 +487,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX
   unsigned afs[NF][SG][4];  // their small parts
   float pacc[MI][NI][4];    // the tensor core's sums since the last fold (kFoldAt), added into acc in IEEE fp32
+#if SUMS == 2
+  float psm[MI][NI][4];  // the small terms' sums (pacc: the big products' alone)
+#endif
 #endif
   const unsigned long long b_desc0 = wgrs::smem_desc(Bs, BN * 16, 128);  // K-adjacent core matrices BN*16 B apart
 #endif
@@ -557,14 +566,32 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX
       // The tensor core's own adds round toward zero: its sums go into acc with IEEE adds after at most 27 of them
       // per accumulator (the seed's chunk with ck 8, measured in the fp32 class: rel. L2 1.1e-6): after the chunk
-      // (kFoldAt 0), after each column group of PH steps (1), or after each step (2).
-      constexpr int kAddsChunk = 3 * KR * KS * (CK / 8), kAddsGroup = 3 * KR * SG;
+      // (kFoldAt 0), after each column group of PH steps (1), or after each step (2). kFoldAt 0 may span kFoldChunks
+      // chunks: SUMS 2 counts only the big products' adds (the seed's chunk: 9).
+      constexpr int kPerStep = SUMS == 2 ? 1 : 3;  // adds into pacc per wgmma step of a row
+      constexpr int kAddsChunk = kPerStep * KR * KS * (CK / 8), kAddsGroup = kPerStep * KR * SG;
       constexpr int kFoldAt = kAddsChunk <= 27 ? 0 : kAddsGroup <= 27 ? 1 : 2;
+      constexpr int kFoldChunks = kFoldAt == 0 ? 27 / kAddsChunk : 1;
+      const int cidx = it % nchunks;  // the chunk of the tile
+      const bool fold_fresh = cidx % kFoldChunks == 0;  // this chunk's first wgmma of a row overwrites its sums
+      const bool fold_end = (cidx + 1) % kFoldChunks == 0 || cidx == nchunks - 1;  // a fold after this chunk
+      auto fence_sums = [&] {
+        cm_wgmma::fence_operands(pacc);
+#if SUMS == 2
+        cm_wgmma::fence_operands(psm);
+#endif
+      };
       auto fold_row = [&](int h) {
 #pragma unroll
         for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
-          for (int j = 0; j < 4; ++j) acc[h][ni][j] += pacc[h][ni][j];
+          for (int j = 0; j < 4; ++j) {
+#if SUMS == 2
+            acc[h][ni][j] += pacc[h][ni][j] + psm[h][ni][j];
+#else
+            acc[h][ni][j] += pacc[h][ni][j];
+#endif
+          }
       };
 #endif
       auto load_frag = [&](const int step) {
@@ -591,7 +618,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
       for (int step = 0; step < LA; ++step) load_frag(step);
       const int first = (it % nchunks) == 0;  // the tile's first chunk: the first wgmma of each row overwrites
-      (void)first;  // (3xTF32: the chunk's sums always start afresh)
+      (void)first;  // (3xTF32: the sums start afresh after each fold)
       const unsigned long long bd_chunk = b_desc0 + (unsigned)((cbase / 8) * 2 * BN * WPARTS);  // 16-byte units
 #pragma unroll
       for (int step = 0; step < kSteps; ++step) {
@@ -612,11 +639,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
                 bd_chunk + (unsigned)(((r * KS + s) * (CPAD / 8) + k8) * 2 * BN * WPARTS);
 #if THREEX
             // Small terms first, then the big product; a row's first product after a fold overwrites its sums.
-            const bool fresh = kFoldAt == 0 ? (k8 == 0 && sg == 0 && r == 0 && q == 0)
+            const bool fresh = kFoldAt == 0 ? (fold_fresh && k8 == 0 && sg == 0 && r == 0 && q == 0)
                                             : kFoldAt == 1 ? (r == 0 && q == 0) : q == 0;
+#if SUMS == 2
+            wgrs::mma(psm[h], afs[step % NF][q], bd, fresh ? 0 : 1);
+            wgrs::mma(psm[h], afr[step % NF][q], bd + 2 * BN, 1);
+            wgrs::mma(pacc[h], afr[step % NF][q], bd, fresh ? 0 : 1);
+#else
             wgrs::mma(pacc[h], afs[step % NF][q], bd, fresh ? 0 : 1);
             wgrs::mma(pacc[h], afr[step % NF][q], bd + 2 * BN, 1);
             wgrs::mma(pacc[h], afr[step % NF][q], bd, 1);
+#endif
 #else
             wgrs::mma(acc[h], afr[step % NF][q], bd, (first && k8 == 0 && s == 0 && r == 0) ? 0 : 1);
 #endif
@@ -627,7 +660,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
         // Fold after a column group (all rows have new sums) or after a step (the rows it touched).
         if (kFoldAt == 2 || (kFoldAt == 1 && i == PH - 1)) {
           wgrs::wait<0>();
-          cm_wgmma::fence_operands(pacc);
+          fence_sums();
 #pragma unroll
           for (int h = 0; h < TH; ++h)
             if (kFoldAt == 1 || (i - h >= 0 && i - h < KR)) fold_row(h);
@@ -635,9 +668,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
       }
 #if THREEX
-      if (kFoldAt == 0) {
+      if (kFoldAt == 0 && fold_end) {
         wgrs::wait<0>();
-        cm_wgmma::fence_operands(pacc);
+        fence_sums();
 #pragma unroll
         for (int h = 0; h < TH; ++h) fold_row(h);
       }

@@ -243,7 +243,10 @@ class FusedWgmmaRs : public Variant {
              "other's MMAs (ping-pong); 2 at the epilogue only (the MMAs overlap, the epilogues alternate); 0 none");
     if (kThreeX)
       space_.add("split", {1, 0},
-                 "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
+                 "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest")
+          .add("sums", {1, 2},
+               "tensor-core sum sets per row: 1 all three products' (an IEEE fold every 27 of their adds), 2 the "
+               "small terms' apart (folds every 27 adds of the big product alone, fewer folds, more registers)");
     else
       space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     space_.add("tma", {1, 0},
@@ -264,7 +267,8 @@ class FusedWgmmaRs : public Variant {
       // cannot see the filter, and wider filters are left to ptxas (spills show in the record).
       const Tile t = Tile::wgmma(c, kThreeX);
       const int64_t x = kThreeX ? 2 : 1, rest = kThreeX ? 76 : 100;
-      const int64_t need = x * t.th * t.bn / 2 + x * 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + rest;
+      const int64_t sets = kThreeX ? 1 + c.at("sums") : 1;  // accumulator sets: acc and the tensor core's sums
+      const int64_t need = sets * t.th * t.bn / 2 + x * 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + rest;
       return need <= std::min<int64_t>(255, 65536 / t.threads());
     });
   }
@@ -301,7 +305,7 @@ class FusedWgmmaRs : public Variant {
         {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))},
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
         {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
-        {"TMA", t.tma ? "1" : "0"}};
+        {"TMA", t.tma ? "1" : "0"}, {"SUMS", kThreeX ? s(c.at("sums")) : "1"}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};

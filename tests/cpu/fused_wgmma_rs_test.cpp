@@ -1,8 +1,8 @@
 // fused.wgmma_rs_tf32 / fused.wgmma_rs_3xtf32 without a GPU: the defaults compile for sm_90a with neither spills nor
 // serialized wgmmas (ptxas through NVRTC), on the seed and on a 5x5 filter (3xTF32 folds its sums per column group
 // there), and so do 3xTF32's fold after every step, the warpgroups' turns (order:1, order:2) and TMA input loads
-// (tma:1, which widths it takes, its shared memory); the look-ahead, turns and register constraints; the resident
-// weights' size with 3xTF32's two parts.
+// (tma:1, which widths it takes, its shared memory) and 3xTF32's small-term sums apart (sums:2); the look-ahead,
+// turns and register constraints; the resident weights' size with 3xTF32's two parts.
 #include <gtest/gtest.h>
 
 #include "ptxas_log.hpp"
@@ -116,7 +116,23 @@ TEST(FusedWgmmaRs, DefaultsAreTheFastestMeasured) {
   const Config tf32 = Registry::instance().find("fused.wgmma_rs_tf32")->space().default_config();
   EXPECT_EQ(config_string(tf32), "bn:64/ck:8/epi:1/form:2/groups:2/la:2/nf:4/order:2/round:1/stages:3/th:4/tma:1/wide:0");
   const Config x3 = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
-  EXPECT_EQ(config_string(x3), "bn:32/ck:8/epi:1/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/th:4/tma:1/wide:0");
+  EXPECT_EQ(config_string(x3),
+            "bn:32/ck:8/epi:1/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/sums:1/th:4/tma:1/wide:0");
+}
+
+// sums:2 (the small terms' sums apart): a third accumulator set, so 4 rows of 32 channels no longer fit the register
+// cap and 3 do; it compiles cleanly (no spills, no serialized wgmmas, with the fold's wait only at the chunks that
+// fold) on the seed (folds every 3 chunks), a 1x1 filter (every 27) and a 5x5 filter (every chunk).
+TEST(FusedWgmmaRs, SmallTermSumsApartCompileCleanlyAndCountTowardsTheRegisterCap) {
+  const Variant* v = Registry::instance().find("fused.wgmma_rs_3xtf32");
+  Config c = v->space().default_config();
+  c["sums"] = 2;
+  const auto why = v->space().violation(c);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("register cap"), std::string::npos) << *why;
+  c["th"] = 3;
+  for (const char* shape : {"seed", "2,16,34,36,32,1", "2,6,11,13,9,5"})
+    expect_clean_compile("fused.wgmma_rs_3xtf32", c, shape);
 }
 
 TEST(FusedWgmmaRs, LookAheadMustStayBelowTheFragmentSets) {
