@@ -34,10 +34,11 @@
 //   most 27 of its own (truncating) adds: after each chunk, column group or step (kFoldAt). SUMS=2 keeps the two
 //   small terms' sums (at most 2^-10 of the big products') in registers of their own, so that only the big products
 //   count towards the 27: the seed's sums then run over 3 chunks between folds (at th 3: 48 more registers).
-// - TMA=1 (WGMMA, W % 4 == 0): each stage's patch is one TMA box of the input (a tensor map passed as a
-//   __grid_constant__ argument) issued by one thread of the group and completing on an mbarrier per stage, in place
-//   of every thread's cp.async copies; the box lands dense, so the fragments take channels t and t + 4 (see CSA).
-//   On the H100 seed it made both wgmma_rs defaults 3-10 % faster (README, "TMA input loads").
+// - TMA=1 (sm_90, W % 4 == 0; wgmma or mma.sync): each stage's patch is one TMA box of the input (a tensor map passed
+//   as a __grid_constant__ argument) issued by one thread of the group and completing on an mbarrier per stage, in
+//   place of every thread's cp.async copies; the box lands dense, so the A fragments take channels t and t + 4 (see
+//   CSA) and the weights are stored in that order. On the H100 seed it made both wgmma_rs defaults 3-10 % faster
+//   (README, "TMA input loads").
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -45,8 +46,8 @@
 #include "common.cuh"
 #include "cp_async.cuh"
 #include "mish.cuh"
-#if WGMMA
-#include "wgmma.cuh"
+#if WGMMA || TMA
+#include "wgmma.cuh"  // (TMA: the tensor map, mbarrier and bulk-copy helpers)
 #endif
 
 #ifndef TH
@@ -192,7 +193,7 @@ static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
 static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 #endif
 static_assert(SUMS == 1 || (SUMS == 2 && WGMMA && THREEX), "SUMS 2: the wgmma 3xTF32 kernel");
-static_assert(!TMA || (WGMMA && VEC), "TMA: the wgmma kernels with W % 4 == 0 (the tensor map's 16-byte strides)");
+static_assert(!TMA || VEC, "TMA: W % 4 == 0 (the tensor map's 16-byte strides)");
 static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
               "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
@@ -323,14 +324,16 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   const int n16 = (int)((i / 128) % (BN / 16)), c8 = (int)((i / (8LL * BN)) % (CPAD / 8));
   const long long rest = i / ((long long)BN * CPAD);
   const int rs = (int)(rest % RS), kb = (int)(rest / RS);
-  const int n = n16 * 16 + h * 8 + g, c = c8 * 8 + 2 * t + e, cp = c;
+  // (TMA: lane t's pair holds channels t and t + 4, as its A fragments do; see CSA)
+  const int n = n16 * 16 + h * 8 + g, c = c8 * 8 + (TMA ? t + 4 * e : 2 * t + e), cp = c;
 #else
   const int cp = (int)(i % CPS);
   const long long rest = i / CPS;
   const int n = (int)(rest % BN);
   const int rs = (int)((rest / BN) % RS);
   const int kb = (int)(rest / ((long long)BN * RS));
-  const int c = cp ^ SWZ(n);
+  const int cs = cp ^ SWZ(n);  // the stored column; TMA: column 2t + e of each 8 holds channel t + 4e (see CSA)
+  const int c = TMA ? (cs & ~7) | ((cs & 7) >> 1) | ((cs & 1) << 2) : cs;
 #endif
   const int k = kb * BN + n;
   float v = (k < K && c < C && cp < CPAD) ? w[((long long)k * C + c) * RS + rs] : 0.f;
@@ -699,15 +702,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
         for (int mi = 0; mi < MI; ++mi) {
           const float* p = a_tap + a_off[mi] + k8 * CSA;
-          // a0/a1: the row pixels of channel 2t; a2/a3: the same of channel 2t+1. With pairs and stride 1 the pair is
-          // 8-byte aligned when the tap column plus the shift SH is even (tile columns, 2g, rows and CSA are even).
+          // a0/a1: the row pixels of channel 2t; a2/a3: the same of channel 2t+1 (TMA: t and t + 4, K4 planes on).
+          // With pairs and stride 1 the pair is 8-byte aligned when the tap column plus the shift SH is even (tile
+          // columns, 2g, rows and CSA are even).
           float v[4];
           if (PAIRS && STRIDE == 1 && ((rs % KS) + SH) % 2 == 0) {
             const float2 lo = *reinterpret_cast<const float2*>(p);
-            const float2 hi = *reinterpret_cast<const float2*>(p + CSA);
+            const float2 hi = *reinterpret_cast<const float2*>(p + K4 * CSA);
             v[0] = lo.x, v[1] = lo.y, v[2] = hi.x, v[3] = hi.y;
           } else {
-            v[0] = p[0], v[1] = p[kPix1 * STRIDE], v[2] = p[CSA], v[3] = p[CSA + kPix1 * STRIDE];
+            v[0] = p[0], v[1] = p[kPix1 * STRIDE], v[2] = p[K4 * CSA], v[3] = p[K4 * CSA + kPix1 * STRIDE];
           }
 #pragma unroll
           for (int j = 0; j < 4; ++j) {

@@ -138,6 +138,7 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
     if (n == "THREEX") threex = v == "1";
     if (n == "TMA") tma = v == "1";
   }
+  if (tma) l.min_cc = std::max(l.min_cc, 90);  // fused.igemm_* tma:1: TMA boxes need sm_90
   l.summary = {std::string(pk.prep) + ": the weights arranged per channel block into the workspace" +
                    (threex ? "" : " (rounded to TF32)"),
                std::string(pk.main) + ": persistent CTAs (as many as fit), each with one block of " +

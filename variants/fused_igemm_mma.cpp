@@ -15,12 +15,14 @@ namespace {
 struct Tile {
   int64_t th = 0, tw = 0, bn = 0, ck = 0, wm = 0, wn = 0, stages = 0, unroll = 0, groups = 0, bfrag = 0;
   bool is_wgmma = false;
-  bool tma = false;    // wgmma_rs tma:1: input patches by TMA boxes, channel planes dense
+  bool tma = false;    // tma:1 where W % 4 == 0: input patches by TMA boxes, channel planes dense
   int64_t wparts = 1;  // wgmma 3xTF32 keeps the weights' big and small parts resident
   Tile() = default;
-  explicit Tile(const Config& c)
+  // fused.igemm_*; with the problem, tma follows W as in Tile::wgmma.
+  explicit Tile(const Config& c, const Problem* p = nullptr)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
-        stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")), bfrag(c.at("bfrag")) {}
+        stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")), bfrag(c.at("bfrag")),
+        tma(c.at("tma") != 0 && (!p || p->W % 4 == 0)) {}
   // fused.wgmma_rs_*: one warpgroup (4 warps along the pixels) per group, 64-pixel tile rows. tma:1 loads by TMA
   // where the problem allows it (W % 4 == 0: a tensor map's strides are multiples of 16 bytes), else by cp.async.
   static Tile wgmma(const Config& c, bool threex, const Problem* p = nullptr) {
@@ -122,7 +124,10 @@ class FusedIgemm : public Variant {
         .add("pairs", {0, 1}, "fragment rows g, g+8 are pixels 8 apart (0: 32-bit loads on every tap) or adjacent (1: "
                               "64-bit loads on even taps, rebuilt fragments on odd ones)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
-        .add("bfrag", {1, 0}, "1: weights in fragment order, one 128-bit load per two n fragments (0: a 64-bit load each)");
+        .add("bfrag", {1, 0}, "1: weights in fragment order, one 128-bit load per two n fragments (0: a 64-bit load each)")
+        .add("tma", {0, 1},
+             "input patches: 1 one TMA box per stage (sm_90; one thread issues it, completion on an mbarrier) where "
+             "W % 4 == 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran)");
     if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     if (kThreeX)
       space_.add("fold", {2, 1, 0},
@@ -161,9 +166,9 @@ class FusedIgemm : public Variant {
   std::string id() const override { return kThreeX ? "fused.igemm_3xtf32" : "fused.igemm_tf32"; }
   std::string description() const override {
     return kThreeX ? "implicit GEMM on mma.sync, 3xTF32 (fp32-accurate), resident weights, persistent CTAs, "
-                     "cp.async input pipeline, bias + Mish epilogue"
-                   : "implicit GEMM on mma.sync TF32, resident weights, persistent CTAs, cp.async input pipeline, "
-                     "bias + Mish epilogue";
+                     "cp.async (tma:1: TMA) input pipeline, bias + Mish epilogue"
+                   : "implicit GEMM on mma.sync TF32, resident weights, persistent CTAs, cp.async (tma:1: TMA) input "
+                     "pipeline, bias + Mish epilogue";
   }
   std::optional<Ceiling> ceiling(const Config&, const DeviceInfo& d) const override {
     if (d.cc_major != 9) return std::nullopt;  // the mma.sync rate was measured on an H100 only
@@ -174,11 +179,14 @@ class FusedIgemm : public Variant {
   const ParamSpace& space() const override { return space_; }
   Support supports(const Problem& p, const Config& c, const DeviceInfo& d) const override {
     if (d.cc_major < 8) return Support::no("mma.sync TF32 needs compute capability 8.0 or newer");
-    const Tile t(c);
+    if (c.at("tma") != 0 && d.cc_major < 9)
+      return Support::no("tma:1 needs the tensor memory accelerator (compute capability 9.0 or newer); tma:0 loads "
+                         "by cp.async");
+    const Tile t(c, &p);
     return t.fits(p, d);
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
-    const Tile t(c);
+    const Tile t(c, &p);
     std::vector<std::pair<std::string, std::string>> defs = {
         {"KR", std::to_string(p.R)}, {"KS", std::to_string(p.S)}, {"STRIDE", std::to_string(p.stride)},
         {"PAD", std::to_string(p.pad)}, {"CPAD", std::to_string(t.cpad(p))}, {"VEC", p.W % 4 == 0 ? "1" : "0"},
@@ -195,12 +203,13 @@ class FusedIgemm : public Variant {
     defs.emplace_back("ROUND_A", kThreeX ? "1" : std::to_string(c.at("round")));
     defs.emplace_back("FOLD", kThreeX ? std::to_string(c.at("fold")) : "0");
     defs.emplace_back("SPLIT", kThreeX ? std::to_string(c.at("split")) : "0");
+    defs.emplace_back("TMA", t.tma ? "1" : "0");
     return {KernelSpec{"conv_igemm_mma.cu", "igemm_weights", defs},
             KernelSpec{"conv_igemm_mma.cu", "conv_igemm_mma", defs}};
   }
   std::unique_ptr<Instance> instantiate(const Problem& p, const Config& c, std::vector<LoadedKernel> k,
                                         const LaunchEnv& env) const override {
-    return std::make_unique<IgemmInstance>(p, Tile(c), std::move(k), env.device);
+    return std::make_unique<IgemmInstance>(p, Tile(c, &p), std::move(k), env.device);
   }
 
  private:

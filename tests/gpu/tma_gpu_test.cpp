@@ -1,10 +1,10 @@
-// TMA input loads (`tma:1`) in fused.wgmma_rs_*: each default with tma:1 validates with TMA boxes on every shape whose
-// width is a multiple of 4 floats, with channels past C (C 3, 5 and 6 in boxes of 8), K 1 and a partial channel
-// block, batch 1, a tiny image, padding (negative box coordinates), a 5x5 filter, and one shape with several tiles per
-// warp group (each stage's mbarrier then goes through several phases); on an odd width it validates with the cp.async
-// loader (no tma_input_box in its details); it declines stride 2 with the reason. The
-// tuner runs isolated with a watchdog, so a wait on a barrier that never completes is a `timeout` record and a failed
-// test, not a hung one.
+// TMA input loads (`tma:1`) in fused.wgmma_rs_* and fused.igemm_*: each default with tma:1 validates with TMA boxes on
+// every shape whose width is a multiple of 4 floats, with channels past C (C 3, 5 and 6 in boxes of 8), K 1 and a
+// partial channel block, batch 1, a tiny image, padding (negative box coordinates), a 5x5 filter, and one shape with
+// several tiles per warp group (each stage's mbarrier then goes through several phases); on an odd width it validates
+// with the cp.async loader (no tma_input_box in its details); wgmma_rs declines stride 2 with the reason, igemm
+// validates it (a box of strided rows). The tuner runs isolated with a watchdog, so a wait on a barrier that never
+// completes is a `timeout` record and a failed test, not a hung one.
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,7 +35,7 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
                                            "2,5,14,16,9,3,3,1,1", "2,6,11,12,9,5,5,1,2", "1,32,40,44,65,3",
                                            "4,3,20,21,16,3",      "3,5,16,20,7,3,3,2,1", many};
   convmish::testing::VariantConfigs configs;
-  for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32"}) {
+  for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "fused.igemm_tf32", "fused.igemm_3xtf32"}) {
     const Variant* v = Registry::instance().find(id);
     ASSERT_NE(v, nullptr) << id;
     Config c = v->space().default_config();
@@ -44,11 +44,11 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
     configs.emplace_back(id, c);
   }
   for (const std::string& shape : shapes) {
-    const auto run = convmish::testing::run_configs(dir, shape, "fused.wgmma_rs_*", configs);
+    const auto run = convmish::testing::run_configs(dir, shape, "fused.wgmma_rs_*,fused.igemm_*", configs);
     if (HasFatalFailure()) return;
     const Problem p = parse_problem(shape);
     for (const Record& r : run.records) {
-      if (p.stride != 1) {
+      if (p.stride != 1 && r.variant.rfind("fused.wgmma_rs_", 0) == 0) {
         EXPECT_EQ(r.status, Status::kUnsupported) << shape << " " << r.name();
         EXPECT_NE(r.reason.find("stride"), std::string::npos) << r.reason;
       } else {
