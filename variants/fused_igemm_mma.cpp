@@ -106,7 +106,10 @@ class FusedIgemm : public Variant {
   FusedIgemm() {
     // The first values make the default: the fastest configuration of each measured on the H100 (seed, 2026-12-05,
     // results/h100/2026-12-05_3f46d83* and _7d92a32): TF32 3.255-3.451 ms over four calls, 3xTF32 8.633 ms in the
-    // fp32 class; neither uses local memory.
+    // fp32 class; neither uses local memory. Then with TMA input loads (H100, 2026-12-06,
+    // results/h100/2026-12-06_cbb89a4-igemm-tma, --repeat 2): TF32 with tma:1 and order:2 3.123 / 3.171 ms against
+    // 3.433 / 3.460 for the old default (tma:1 alone 3.387 / 3.381), 3xTF32 with tma:1 8.411 / 8.438 against 8.648 /
+    // 8.778. On GPUs before sm_90 tma:1 is declined with the reason; tma:0 runs there.
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", pick({4, 8, 16, 32}, {8, 4, 16, 32}), "output rows per tile")
         .add("tw", pick({64, 32, 16}, {32, 64, 16}), "output columns per tile (multiple of 16)")
@@ -119,15 +122,16 @@ class FusedIgemm : public Variant {
         .add("groups", pick({2, 1}, {1, 2}),
              "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate")
-        .add("order", {0, 2}, "2: the two warp groups take turns at their epilogues (each tile's, not only the first); "
-                              "0 none")
+        .add("order", pick({2, 0}, {0, 2}),
+             "2: the two warp groups take turns at their epilogues (each tile's, not only the first); 0 none")
         .add("pairs", {0, 1}, "fragment rows g, g+8 are pixels 8 apart (0: 32-bit loads on every tap) or adjacent (1: "
                               "64-bit loads on even taps, rebuilt fragments on odd ones)")
         .add("epi", {1, 0}, "epilogue stores: 1 predicated (one block, interleaved), 0 a branch around each pair")
         .add("bfrag", {1, 0}, "1: weights in fragment order, one 128-bit load per two n fragments (0: a 64-bit load each)")
-        .add("tma", {0, 1},
+        .add("tma", {1, 0},
              "input patches: 1 one TMA box per stage (sm_90; one thread issues it, completion on an mbarrier) where "
-             "W % 4 == 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran)");
+             "W % 4 == 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran); "
+             "before sm_90 only 0 runs");
     if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     if (kThreeX)
       space_.add("fold", {2, 1, 0},
