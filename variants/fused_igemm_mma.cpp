@@ -109,20 +109,23 @@ class FusedIgemm : public Variant {
     // fp32 class; neither uses local memory. Then with TMA input loads (H100, 2026-12-06,
     // results/h100/2026-12-06_cbb89a4-igemm-tma, --repeat 2): TF32 with tma:1 and order:2 3.123 / 3.171 ms against
     // 3.433 / 3.460 for the old default (tma:1 alone 3.387 / 3.381), 3xTF32 with tma:1 8.411 / 8.438 against 8.648 /
-    // 8.778. On GPUs before sm_90 tma:1 is declined with the reason; tma:0 runs there.
+    // 8.778; then 3xTF32 with two groups of 64x32 warp tiles (bn 32, wn 1) and turns (order 2) beside it, faster in
+    // three rounds of two calls: 8.626 / 8.505 against 8.686 / 8.752 and 8.284 against 8.390 ms
+    // (results/h100/2026-12-06_c3e4335-igemm-defaults). On GPUs before sm_90 tma:1 is declined with the reason;
+    // tma:0 runs there.
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", pick({4, 8, 16, 32}, {8, 4, 16, 32}), "output rows per tile")
         .add("tw", pick({64, 32, 16}, {32, 64, 16}), "output columns per tile (multiple of 16)")
-        .add("bn", {64, 32, 128}, "output channels per CTA (their weights stay in shared memory)")
+        .add("bn", pick({64, 32, 128}, {32, 64, 128}),
+             "output channels per CTA (their weights stay in shared memory)")
         .add("ck", pick({8, 16}, {16, 8}), "input channels per pipeline stage")
         .add("wm", {4, 8, 2}, "warps along the pixels")
-        .add("wn", pick({1, 2}, {2, 1}), "warps along the output channels")
+        .add("wn", {1, 2}, "warps along the output channels")
         .add("stages", pick({3, 2, 4}, {2, 3, 4}), "cp.async pipeline depth (input patches in flight)")
         .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
-        .add("groups", pick({2, 1}, {1, 2}),
-             "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
+        .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate")
-        .add("order", pick({2, 0}, {0, 2}),
+        .add("order", {2, 0},
              "2: the two warp groups take turns at their epilogues (each tile's, not only the first); 0 none")
         .add("pairs", {0, 1}, "fragment rows g, g+8 are pixels 8 apart (0: 32-bit loads on every tap) or adjacent (1: "
                               "64-bit loads on even taps, rebuilt fragments on odd ones)")

@@ -36,8 +36,8 @@ TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
   const std::string many = std::to_string((5 * sm / 15) | 1) + ",16,62,66,64,3";
   std::vector<std::string> shapes = {"small",         "4,3,20,21,16,3",      "2,8,15,17,1,3", "1,32,40,44,64,3",
                                      "1,1,3,3,1,3",   "3,5,16,19,7,3,3,2,1", "2,6,11,13,9,5", many};
-  // The defaults with their turns (fused.igemm_3xtf32's with two groups of 64x32 warp tiles: its default has one),
-  // all six in one tuner run per shape.
+  // The defaults with their turns (fused.igemm_3xtf32's with two groups of 64x32 warp tiles, as its default since
+  // 2026-12-06), all six in one tuner run per shape.
   convmish::testing::VariantConfigs configs;
   for (const auto& [id, orders] : std::vector<std::pair<const char*, std::vector<int64_t>>>{
            {"fused.igemm_tf32", {2}},
