@@ -107,7 +107,7 @@
 #define LA 0  // WGMMA: steps by which the A fragment loads run ahead of their wgmmas (NF > LA)
 #endif
 #ifndef TMA
-#define TMA 0  // WGMMA: 1 the input patches arrive as one TMA box per stage (issued by one thread of the group,
+#define TMA 0  // 1 (sm_90): the input patches arrive as one TMA box per stage (issued by one thread of the group,
                // completing on an mbarrier), 0 by 16-byte cp.async from every thread
 #endif
 #ifndef SUMS

@@ -121,7 +121,7 @@ class FusedIgemm : public Variant {
         .add("ck", pick({8, 16}, {16, 8}), "input channels per pipeline stage")
         .add("wm", {4, 8, 2}, "warps along the pixels")
         .add("wn", {1, 2}, "warps along the output channels")
-        .add("stages", pick({3, 2, 4}, {2, 3, 4}), "cp.async pipeline depth (input patches in flight)")
+        .add("stages", pick({3, 2, 4}, {2, 3, 4}), "input pipeline depth (patches in flight)")
         .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
         .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate")
@@ -248,7 +248,7 @@ class FusedWgmmaRs : public Variant {
         .add("bn", pick({64, 32}, {32, 64}),
              "output channels per CTA = the wgmma N (their weights stay in shared memory)")
         .add("ck", {8, 16}, "input channels per pipeline stage")
-        .add("stages", {3, 2, 4}, "cp.async pipeline depth (input patches in flight)")
+        .add("stages", {3, 2, 4}, "input pipeline depth (patches in flight)")
         .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("nf", {4, 3, 2, 6},
              "A fragment register sets in rotation: wgmmas of up to nf-la-1 input rows stay queued")
