@@ -20,8 +20,9 @@ namespace convmish {
 // What the launch needs from a variant's tile description.
 struct PersistentShape {
   int64_t threads, smem_bytes, groups, kblocks, tiles, weight_floats;
-  // TMA input loads (fused.wgmma_rs_* tma:1): the box (columns, rows, channels) of the input as [N][C][H][W] that
-  // the main kernel takes as its fourth argument, a tensor map encoded for each launch's input; 0s: none.
+  // TMA input loads (tma:1 of fused.wgmma_rs_* and fused.igemm_*): the box (columns, rows, channels) of the input as
+  // [N][C][H][W] that the main kernel takes as its fourth argument, a tensor map encoded for each launch's input; 0s:
+  // none.
   std::array<uint32_t, 3> input_box = {0, 0, 0};
 };
 
