@@ -45,4 +45,11 @@ ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape
   return out;
 }
 #endif
+const std::vector<std::string>& tma_shapes() {
+  static const std::vector<std::string> shapes = {"2,16,34,36,32,3",     "2,3,12,16,1,3",       "1,5,9,8,7,3",
+                                                  "2,5,14,16,9,3,3,1,1", "2,6,11,12,9,5,5,1,2", "1,32,40,44,65,3",
+                                                  "4,3,20,21,16,3",      "3,5,16,20,7,3,3,2,1"};
+  return shapes;
+}
+
 }  // namespace convmish::testing

@@ -28,6 +28,11 @@ struct ConfigRun {
 // failures, so check HasFatalFailure()) when the tuner exits non-zero or a configuration has no record.
 ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape, const std::string& pattern,
                       const VariantConfigs& configs);
+
+// The shapes the TMA loaders are checked on (TmaGpu, SumsGpu): `small` with W 36 instead of 37; C 3 and K 1; a 9x8
+// image; padding 1; a 5x5 filter with padding 2 (negative box coordinates); K 65 (a partial channel block); W 21
+// (the cp.async loader); stride 2.
+const std::vector<std::string>& tma_shapes();
 }  // namespace convmish::testing
 
 #define REQUIRE_GPU()                                                        \

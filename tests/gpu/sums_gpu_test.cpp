@@ -22,10 +22,8 @@ TEST(SumsGpu, SmallTermsApartValidateInTheFp32ClassOnEveryShape) {
   REQUIRE_GPU();
   const fs::path dir = fs::temp_directory_path() / ("convmish_sums_gpu_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const std::vector<std::string> shapes = {"2,16,34,36,32,3", "2,16,34,36,32,1",     "2,3,12,16,1,3",
-                                           "1,5,9,8,7,3",     "2,5,14,16,9,3,3,1,1", "2,6,11,12,9,5,5,1,2",
-                                           "1,64,12,68,40,3", "1,32,40,44,65,3",     "4,3,20,21,16,3",
-                                           "3,5,16,20,7,3,3,2,1"};
+  std::vector<std::string> shapes = convmish::testing::tma_shapes();
+  shapes.insert(shapes.end(), {"2,16,34,36,32,1", "1,64,12,68,40,3"});  // a 1x1 filter; 64 input channels
   const Variant* v = Registry::instance().find("fused.wgmma_rs_3xtf32");
   ASSERT_NE(v, nullptr);
   Config two = v->space().default_config();

@@ -31,11 +31,9 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
   const DeviceInfo device = probe_device(0);
   const int sm = device.sm_count;
   const std::string many = std::to_string((5 * sm / 15) | 1) + ",16,62,68,64,3";  // as in TurnsGpu, W 68
-  // `small` with W 36 instead of 37; C 3 and K 1; a 9x8 image; padding 1; a 5x5 filter with padding 2 (negative box
-  // coordinates); K 65 (a partial channel block); W 21 (cp.async); stride 2; several tiles per warpgroup.
-  const std::vector<std::string> shapes = {"2,16,34,36,32,3",     "2,3,12,16,1,3",       "1,5,9,8,7,3",
-                                           "2,5,14,16,9,3,3,1,1", "2,6,11,12,9,5,5,1,2", "1,32,40,44,65,3",
-                                           "4,3,20,21,16,3",      "3,5,16,20,7,3,3,2,1", many};
+  // The TMA shapes, then one with several tiles per warpgroup.
+  std::vector<std::string> shapes = convmish::testing::tma_shapes();
+  shapes.push_back(many);
   convmish::testing::VariantConfigs configs;
   for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "fused.igemm_tf32", "fused.igemm_3xtf32"}) {
     const Variant* v = Registry::instance().find(id);
