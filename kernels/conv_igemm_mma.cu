@@ -113,6 +113,15 @@
 #ifndef SUMS
 #define SUMS 1  // WGMMA 3xTF32: tensor-core sum sets per row: 1 all three products', 2 the small terms' apart
 #endif
+#ifndef XF16
+#define XF16 0  // WGMMA 3xTF32: 1: the two small terms in one f16 wgmma (k16) instead of two TF32 ones (see below)
+#endif
+// XF16's scale exponents: the f16 operands are the input's big part and its small part times 2^11, and the weights'
+// small part times 2^(11 + XB) and big part times 2^XB, so that both cross products carry 2^(11 + XB) and the f16
+// values stay near the operands' magnitudes; the big TF32 weights carry 2^(11 + XB) too (exact: powers of two), and
+// the epilogue takes it back out. XB = 6 keeps weights from ~2^-20 to 2^9 (f16's range shifted) at full accuracy.
+#define XB 6
+#define XSCALE 131072.f  // 2^(11 + XB)
 #ifndef WIDE
 #define WIDE 0  // WGMMA: 1: a step loads an input row's fragments for every tap column (else for one)
 #endif
@@ -193,6 +202,7 @@ static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
 static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 #endif
 static_assert(SUMS == 1 || (SUMS == 2 && WGMMA && THREEX), "SUMS 2: the wgmma 3xTF32 kernel");
+static_assert(!XF16 || (WGMMA && THREEX && SUMS == 1), "XF16: the wgmma 3xTF32 kernel with one sum set");
 static_assert(!TMA || VEC, "TMA: W % 4 == 0 (the tensor map's 16-byte strides)");
 static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
               "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
@@ -222,6 +232,19 @@ __device__ __forceinline__ void split_tf32(float x, unsigned& big, unsigned& sma
 #endif
 }
 
+// XF16's pair (big, small * 2^scale) as f16x2 (big in the low half, k = 2j), rounded to nearest, saturated at
+// +-65504 instead of overflowing: an operand beyond f16's range then loses its cross terms' accuracy (they fall to
+// TF32's) instead of making Inf or NaN.
+__device__ __forceinline__ unsigned f16_pair(float lo, float hi) {
+  unsigned r;
+  asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
+// The split as split_tf32, the small part exact (x - big) for XF16's f16 rounding.
+__device__ __forceinline__ float split_big(float x) {
+  return __uint_as_float(SPLIT ? __float_as_uint(x) & 0xffffe000u : tf32_round(x));
+}
+
 __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
       "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
@@ -238,52 +261,59 @@ using cm_wgmma::smem_desc;
 using cm_wgmma::wait;
 // d (a thread's BN/2 accumulators of one m64 block, as [NI][4]: the mma.sync layout per 8 columns) += a (its A
 // fragment: rows g, g+8 of its warp's 16, k = t, t+4) x B (descriptor); scale_d == 0 overwrites d.
+// F16 (XF16): wgmma m64nBNk16 f16 x f16 instead, a and B holding f16 pairs (k = 2j, 2j + 1) where the TF32 form
+// holds one 32-bit element (k = j): the same registers, the same bytes of shared memory and the same descriptor.
+#define CM_WG_D32                                                                                                  \
+  "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]),         \
+      "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]),     \
+      "+f"(d[3][2]), "+f"(d[3][3])
+#define CM_WG_D64                                                                                                  \
+  CM_WG_D32, "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]),             \
+      "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]),     \
+      "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+#define CM_WG_D128                                                                                                 \
+  CM_WG_D64, "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]), "+f"(d[9][0]), "+f"(d[9][1]),             \
+      "+f"(d[9][2]), "+f"(d[9][3]), "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]), "+f"(d[11][0]), \
+      "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]), "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]),              \
+      "+f"(d[12][3]), "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]), "+f"(d[14][0]),              \
+      "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]), "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
+#define CM_WG_R16 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+#define CM_WG_R32                                                                                                  \
+  CM_WG_R16 ", %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+#define CM_WG_R64                                                                                                  \
+  CM_WG_R32 ", %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, "    \
+            "%51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+// One wgmma: its accumulator registers (R), then the A registers, descriptor and scale_d as operands A0.. A0+5.
+#define CM_WG_MMA(instr, R, A0, A1, A2, A3, DB, SD, TAIL, D)                                                       \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" SD ", 0;\n" instr " {" R "}, {%" A0 ", %" A1 ", %" A2          \
+               ", %" A3 "}, %" DB ", p, 1, 1" TAIL ";\n}\n"                                                        \
+               : D                                                                                                \
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d))
+template <bool F16 = false>
 __device__ __forceinline__ void mma(float (&d)[NI][4], const unsigned (&a)[4], unsigned long long db, int scale_d) {
 #if BN == 32
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %21, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32 {"
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
-      "}, {%16, %17, %18, %19}, %20, p, 1, 1;\n}\n"
-      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]),
-        "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]),
-        "+f"(d[3][2]), "+f"(d[3][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d));
+  if constexpr (F16)
+    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16", CM_WG_R16, "16", "17", "18", "19", "20", "21",
+              ", 0", CM_WG_D32);
+  else
+    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32", CM_WG_R16, "16", "17", "18", "19", "20", "21",
+              "", CM_WG_D32);
 #endif
 #if BN == 64
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {"
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, "
-      "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
-      "}, {%32, %33, %34, %35}, %36, p, 1, 1;\n}\n"
-      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]),
-        "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]),
-        "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]),
-        "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
-        "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d));
+  if constexpr (F16)
+    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16", CM_WG_R32, "32", "33", "34", "35", "36", "37",
+              ", 0", CM_WG_D64);
+  else
+    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32", CM_WG_R32, "32", "33", "34", "35", "36", "37",
+              "", CM_WG_D64);
 #endif
 #if BN == 128
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {"
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, "
-      "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "
-      "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "
-      "%62, %63"
-      "}, {%64, %65, %66, %67}, %68, p, 1, 1;\n}\n"
-      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]),
-        "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]),
-        "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]),
-        "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
-        "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]), "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]),
-        "+f"(d[8][3]), "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]), "+f"(d[10][0]), "+f"(d[10][1]),
-        "+f"(d[10][2]), "+f"(d[10][3]), "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]),
-        "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]), "+f"(d[13][0]), "+f"(d[13][1]),
-        "+f"(d[13][2]), "+f"(d[13][3]), "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]),
-        "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d));
+  if constexpr (F16)
+    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16", CM_WG_R64, "64", "65", "66", "67", "68", "69",
+              ", 0", CM_WG_D128);
+  else
+    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32", CM_WG_R64, "64", "65", "66", "67", "68", "69",
+              "", CM_WG_D128);
 #endif
 }
 }  // namespace wgrs
@@ -339,6 +369,11 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   float v = (k < K && c < C && cp < CPAD) ? w[((long long)k * C + c) * RS + rs] : 0.f;
 #if !THREEX
   v = __uint_as_float(tf32_bits(v));
+#elif WGMMA && XF16
+  // Part 0 the big part times 2^(11 + XB) (TF32); part 1 the f16 pair (small * 2^(11 + XB), big * 2^XB): element k
+  // = 2j multiplies the input's big part, k = 2j + 1 its small part times 2^11 (see XB).
+  const float big = split_big(v);
+  v = part ? __uint_as_float(f16_pair((v - big) * XSCALE, big * (XSCALE / 2048.f))) : big * XSCALE;
 #elif WGMMA
   unsigned big, small;
   split_tf32(v, big, small);
@@ -571,7 +606,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       // per accumulator (the seed's chunk with ck 8, measured in the fp32 class: rel. L2 1.1e-6): after the chunk
       // (kFoldAt 0), after each column group of PH steps (1), or after each step (2). kFoldAt 0 may span kFoldChunks
       // chunks: SUMS 2 counts only the big products' adds (the seed's chunk: 9).
-      constexpr int kPerStep = SUMS == 2 ? 1 : 3;  // adds into pacc per wgmma step of a row
+      constexpr int kPerStep = SUMS == 2 ? 1 : XF16 ? 2 : 3;  // adds into pacc per wgmma step of a row
       constexpr int kAddsChunk = kPerStep * KR * KS * (CK / 8), kAddsGroup = kPerStep * KR * SG;
       constexpr int kFoldAt = kAddsChunk <= 27 ? 0 : kAddsGroup <= 27 ? 1 : 2;
       constexpr int kFoldChunks = kFoldAt == 0 ? 27 / kAddsChunk : 1;
@@ -605,7 +640,12 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           const float v[4] = {p[0], p[kPix1], p[K4 * CSA], p[K4 * CSA + kPix1]};
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
-#if THREEX
+#if THREEX && XF16
+            // The big part for the TF32 wgmma; (big, small * 2^11) as an f16 pair for the cross terms' wgmma.
+            const float big = split_big(v[j]);
+            afr[step % NF][q][j] = __float_as_uint(big);
+            afs[step % NF][q][j] = f16_pair(big, (v[j] - big) * 2048.f);
+#elif THREEX
             split_tf32(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
 #else
             afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
@@ -644,7 +684,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
             // Small terms first, then the big product; a row's first product after a fold overwrites its sums.
             const bool fresh = kFoldAt == 0 ? (fold_fresh && k8 == 0 && sg == 0 && r == 0 && q == 0)
                                             : kFoldAt == 1 ? (r == 0 && q == 0) : q == 0;
-#if SUMS == 2
+#if XF16
+            // The cross terms a_big w_small + a_small w_big in one f16 wgmma (B: the f16 pairs), then the big product.
+            wgrs::mma<true>(pacc[h], afs[step % NF][q], bd + 2 * BN, fresh ? 0 : 1);
+            wgrs::mma(pacc[h], afr[step % NF][q], bd, 1);
+#elif SUMS == 2
             wgrs::mma(psm[h], afs[step % NF][q], bd, fresh ? 0 : 1);
             wgrs::mma(psm[h], afr[step % NF][q], bd + 2 * BN, 1);
             wgrs::mma(pacc[h], afr[step % NF][q], bd, fresh ? 0 : 1);
@@ -831,7 +875,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
           for (int j = 0; j < 2; ++j) {
             // Mish on every accumulator, only the stores predicated: no branches around the math.
+#if XF16
+            // (the products carry 2^(11 + XB): an exact scale, taken out in the add of the bias)
+            float v0 = fmaf(acc[mi][ni][j], 1.f / XSCALE, bias[ni][j]),
+                  v1 = fmaf(acc[mi][ni][2 + j], 1.f / XSCALE, bias[ni][j]);
+#else
             float v0 = acc[mi][ni][j] + bias[ni][j], v1 = acc[mi][ni][2 + j] + bias[ni][j];
+#endif
             v0 = cm::mish_repeat<MISH_FORM>(v0, MISH_COUNT), v1 = cm::mish_repeat<MISH_FORM>(v1, MISH_COUNT);
             float* q = yp + (ni * 8 + j) * plane;
             const bool kin = ni * 8 + j < kleft;

@@ -228,7 +228,14 @@ class FusedIgemm : public Variant {
 // registers, loaded from the NCHW patch as for mma.sync, and B (the resident weights) read by the tensor core from
 // shared memory. 3xTF32 keeps the weights' big and small parts resident, splits A in registers, issues three
 // wgmmas per product and adds the tensor core's sums into IEEE fp32 accumulators after at most 27 of its own adds.
-template <bool kThreeX>
+// fused.wgmma_rs_tf32f16 (kF16Cross, kernel XF16=1) is 3xTF32 with its two cross terms, a_big w_small + a_small
+// w_big, in one f16 wgmma m64nBNk16 instead of two TF32 ones: f16 has TF32's 11-bit significand, so each small term
+// is rounded as in 3xTF32, and the k16 instruction costs what one TF32 k8 does; two wgmmas per product instead of
+// three. f16's narrower exponent range is met by scaling (exact powers of two, see XB in the kernel): full fp32
+// accuracy for inputs of magnitude up to 65504 and weights of magnitude about 2^-20 to 2^9 (typical values; a few
+// smaller ones cost nothing measurable). Beyond, the f16 operands saturate and those terms' cross products fall to
+// TF32 accuracy; never Inf or NaN from the split.
+template <bool kThreeX, bool kF16Cross = false>
 class FusedWgmmaRs : public Variant {
  public:
   FusedWgmmaRs() {
@@ -261,11 +268,12 @@ class FusedWgmmaRs : public Variant {
              "other's MMAs (ping-pong); 2 at the epilogue only (the MMAs overlap, the epilogues alternate); 0 none");
     if (kThreeX)
       space_.add("split", {1, 0},
-                 "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest")
-          .add("sums", {1, 2},
+                 "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
+    if (kThreeX && !kF16Cross)
+      space_.add("sums", {1, 2},
                "tensor-core sum sets per row: 1 all three products' (an IEEE fold every 27 of their adds), 2 the "
                "small terms' apart (folds every 27 adds of the big product alone, fewer folds, more registers)");
-    else
+    if (!kThreeX)
       space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     space_.add("tma", {1, 0},
                "input patches: 1 one TMA box per stage (one thread issues it, completion on an mbarrier) where W % 4 "
@@ -285,18 +293,25 @@ class FusedWgmmaRs : public Variant {
       // cannot see the filter, and wider filters are left to ptxas (spills show in the record).
       const Tile t = Tile::wgmma(c, kThreeX);
       const int64_t x = kThreeX ? 2 : 1, rest = kThreeX ? 76 : 100;
-      const int64_t sets = kThreeX ? 1 + c.at("sums") : 1;  // accumulator sets: acc and the tensor core's sums
+      const int64_t sets = kF16Cross ? 2 : kThreeX ? 1 + c.at("sums") : 1;  // acc and the tensor core's sums
       const int64_t need = sets * t.th * t.bn / 2 + x * 4 * c.at("nf") * (c.at("wide") ? 3 : 1) + rest;
       return need <= std::min<int64_t>(255, 65536 / t.threads());
     });
   }
-  std::string id() const override { return kThreeX ? "fused.wgmma_rs_3xtf32" : "fused.wgmma_rs_tf32"; }
+  std::string id() const override {
+    return kF16Cross ? "fused.wgmma_rs_tf32f16" : kThreeX ? "fused.wgmma_rs_3xtf32" : "fused.wgmma_rs_tf32";
+  }
   std::string description() const override {
-    return std::string("implicit GEMM on Hopper wgmma ") + (kThreeX ? "3xTF32 (fp32-accurate)" : "TF32") +
+    return std::string("implicit GEMM on Hopper wgmma ") +
+           (kF16Cross ? "TF32 big x big + f16 cross terms, fp32-accurate for |x| <= 65504"
+            : kThreeX ? "3xTF32 (fp32-accurate)"
+                      : "TF32") +
            " (sm_90a), A (pixels) from registers loaded from NCHW input patches, B (weights) resident in shared "
            "memory, persistent CTAs, cp.async input pipeline, bias + Mish epilogue";
   }
   std::optional<Ceiling> ceiling(const Config&, const DeviceInfo&) const override {
+    if (kF16Cross)  // a TF32 k8 and an f16 k16 wgmma (the same time) per multiply-add
+      return Ceiling{"wgmma TF32 + f16 cross terms (dense)", kWgmmaTf32FlopsPerClkPerSm / 2};
     return kThreeX ? Ceiling{"wgmma 3xTF32 (dense)", kWgmmaTf32FlopsPerClkPerSm / 3}  // three wgmmas a multiply-add
                    : Ceiling{"wgmma TF32 (dense)", kWgmmaTf32FlopsPerClkPerSm};
   }
@@ -323,7 +338,8 @@ class FusedWgmmaRs : public Variant {
         {"NF", s(c.at("nf"))}, {"LA", s(c.at("la"))}, {"WIDE", s(c.at("wide"))}, {"MISH_FORM", s(c.at("form"))},
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
         {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
-        {"TMA", t.tma ? "1" : "0"}, {"SUMS", kThreeX ? s(c.at("sums")) : "1"}};
+        {"TMA", t.tma ? "1" : "0"}, {"SUMS", kThreeX && !kF16Cross ? s(c.at("sums")) : "1"},
+        {"XF16", kF16Cross ? "1" : "0"}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};
@@ -347,4 +363,6 @@ using FusedWgmmaRsTf32 = FusedWgmmaRs<false>;
 using FusedWgmmaRs3xTf32 = FusedWgmmaRs<true>;
 CONVMISH_REGISTER_VARIANT(FusedWgmmaRsTf32);
 CONVMISH_REGISTER_VARIANT(FusedWgmmaRs3xTf32);
+using FusedWgmmaRsTf32F16 = FusedWgmmaRs<true, true>;
+CONVMISH_REGISTER_VARIANT(FusedWgmmaRsTf32F16);
 }  // namespace convmish

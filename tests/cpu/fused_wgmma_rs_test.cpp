@@ -13,7 +13,7 @@
 using namespace convmish;
 
 namespace {
-const char* kIds[] = {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32"};
+const char* kIds[] = {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "fused.wgmma_rs_tf32f16"};
 
 DeviceInfo h100() {
   DeviceInfo d;

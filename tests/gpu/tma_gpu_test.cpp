@@ -35,7 +35,8 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
   std::vector<std::string> shapes = convmish::testing::tma_shapes();
   shapes.push_back(many);
   convmish::testing::VariantConfigs configs;
-  for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "fused.igemm_tf32", "fused.igemm_3xtf32"}) {
+  for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "fused.wgmma_rs_tf32f16", "fused.igemm_tf32",
+                         "fused.igemm_3xtf32"}) {
     const Variant* v = Registry::instance().find(id);
     ASSERT_NE(v, nullptr) << id;
     Config c = v->space().default_config();
