@@ -1,5 +1,6 @@
 #include "tuner/problem.hpp"
 
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -23,6 +24,11 @@ void Problem::validate() const {
   if (stride <= 0) fail("stride must be positive");
   if (pad < 0) fail("padding must not be negative");
   if (mish_count < 0 || mish_count > 16) fail("mish count must be in 0..16");
+  // (written so that NaN fails too)
+  if (!(std::isfinite(x_lo) && std::isfinite(x_hi) && x_lo < x_hi && x_hi - x_lo < 3e38))
+    fail("the input range [" + std::to_string(x_lo) + ", " + std::to_string(x_hi) +
+         ") must be finite, non-empty and within float range");
+  if (!(std::isfinite(w_scale) && w_scale > 0 && w_scale < 1e30)) fail("the weight scale must be positive and finite");
   // The kernels' argument struct and cuDNN's descriptors hold every dimension in an int (checked first, so that
   // the sums and products below cannot overflow).
   for (int64_t d : {N, C, H, W, K, R, S, stride, pad})
@@ -95,11 +101,29 @@ Problem parse_problem(const std::string& spec) {
   return p;
 }
 
+std::pair<double, double> parse_range(const std::string& spec) {
+  const auto comma = spec.find(',');
+  auto number = [&](const std::string& tok) {
+    try {
+      size_t used = 0;
+      const double v = std::stod(tok, &used);
+      if (used == tok.size() && std::isfinite(v)) return v;
+    } catch (const std::exception&) {
+    }
+    throw UsageError("range '" + spec + "': '" + tok + "' is not a finite number; expected LO,HI, e.g. -1,1");
+  };
+  if (comma == std::string::npos) throw UsageError("range '" + spec + "': expected LO,HI, e.g. -1,1");
+  const double lo = number(spec.substr(0, comma)), hi = number(spec.substr(comma + 1));
+  if (!(lo < hi)) throw UsageError("range '" + spec + "': LO must be below HI");
+  return {lo, hi};
+}
+
 void to_json(nlohmann::json& j, const Problem& p) {
   j = {{"name", p.name}, {"N", p.N},           {"C", p.C},       {"H", p.H},       {"W", p.W},
        {"K", p.K},       {"R", p.R},           {"S", p.S},       {"P", p.P()},     {"Q", p.Q()},
        {"stride", p.stride}, {"pad", p.pad},   {"bias", p.bias}, {"mish_count", p.mish_count},
        {"seed", p.seed}, {"flops", p.flops()}, {"min_bytes", p.min_bytes()}, {"shape", p.shape_string()}};
+  if (!p.default_inputs()) j["inputs"] = {{"x_range", {p.x_lo, p.x_hi}}, {"w_scale", p.w_scale}};
 }
 
 void from_json(const nlohmann::json& j, Problem& p) {
@@ -111,6 +135,13 @@ void from_json(const nlohmann::json& j, Problem& p) {
   p.bias = j.value("bias", true);
   p.mish_count = j.contains("mish_count") ? json_int32(j, "mish_count") : 2;
   p.seed = json_uint_or(j, "seed", 0);
+  if (j.contains("inputs")) {  // written only when not the default (so earlier files read the same)
+    const nlohmann::json& in = j.at("inputs");
+    const nlohmann::json& r = in.at("x_range");
+    if (!r.is_array() || r.size() != 2 || !r[0].is_number() || !r[1].is_number() || !in.at("w_scale").is_number())
+      throw JsonFieldError("'inputs' must hold x_range [lo, hi] and w_scale as numbers");
+    p.x_lo = r[0].get<double>(), p.x_hi = r[1].get<double>(), p.w_scale = in.at("w_scale").get<double>();
+  }
   try {  // a file's problem is held to the same rules as the command line's (P() divides by the stride)
     p.validate();
   } catch (const UsageError& e) {

@@ -17,6 +17,11 @@ struct Problem {
   bool bias = true;
   int mish_count = 2;
   uint64_t seed = 0;
+  // The validation inputs: x uniform in [x_lo, x_hi) (torch.rand's [0, 1) by default), weights and bias uniform in
+  // +-w_scale/sqrt(C*R*S) (PyTorch's default initialisation bound times w_scale). For checking a variant on the
+  // magnitudes of one's own data; they change no work timed.
+  double x_lo = 0.0, x_hi = 1.0, w_scale = 1.0;
+  bool default_inputs() const { return x_lo == 0.0 && x_hi == 1.0 && w_scale == 1.0; }
 
   int64_t P() const { return (H + 2 * pad - R) / stride + 1; }
   int64_t Q() const { return (W + 2 * pad - S) / stride + 1; }
@@ -35,7 +40,8 @@ struct Problem {
   ConvMishArgs args(const float* x, const float* w, const float* b, float* y) const;
   bool operator==(const Problem& o) const {  // spelled out: nvcc builds this header as C++17
     return N == o.N && C == o.C && H == o.H && W == o.W && K == o.K && R == o.R && S == o.S && stride == o.stride &&
-           pad == o.pad && bias == o.bias && mish_count == o.mish_count;
+           pad == o.pad && bias == o.bias && mish_count == o.mish_count && x_lo == o.x_lo && x_hi == o.x_hi &&
+           w_scale == o.w_scale;
   }
 };
 
@@ -43,6 +49,8 @@ struct Problem {
 std::vector<std::string> problem_preset_names();
 // `spec` is a preset name or "N,C,H,W,K,R[,S[,stride[,pad]]]". Throws UsageError on anything else.
 Problem parse_problem(const std::string& spec);
+// "LO,HI" (two finite numbers, LO < HI) for Problem::x_lo and x_hi; throws UsageError on anything else.
+std::pair<double, double> parse_range(const std::string& spec);
 
 void to_json(nlohmann::json& j, const Problem& p);
 void from_json(const nlohmann::json& j, Problem& p);

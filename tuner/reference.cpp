@@ -45,9 +45,9 @@ ProblemBuffers::ProblemBuffers(const Problem& p) {
 }
 
 void generate_inputs(const Problem& p, uint64_t seed, ProblemBuffers& buf, cudaStream_t s) {
-  const float bound = float(1.0 / std::sqrt(double(p.C * p.R * p.S)));
+  const float bound = float(p.w_scale / std::sqrt(double(p.C * p.R * p.S)));
   // Three independent streams of the same generator, one per tensor.
-  fill_uniform(buf.x.as<float>(), p.x_elems(), seed * 3 + 0, 0.f, 1.f, s);
+  fill_uniform(buf.x.as<float>(), p.x_elems(), seed * 3 + 0, float(p.x_lo), float(p.x_hi), s);
   fill_uniform(buf.w.as<float>(), p.w_elems(), seed * 3 + 1, -bound, bound, s);
   fill_uniform(buf.b.as<float>(), p.K, seed * 3 + 2, -bound, bound, s);
 }

@@ -361,6 +361,9 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
                 : std::string())
       << ", timer "
       << (o.timer.cold ? "cold" : "hot") << "\n";
+  if (!p.default_inputs())
+    log << "inputs: x uniform in [" << p.x_lo << ", " << p.x_hi << "), weights and bias +-" << p.w_scale
+        << "/sqrt(C*R*S)\n";
   if (o.devices) {
     log << "isolation: one worker per GPU, each configuration to whichever is free, watchdog " << o.timeout_s
         << " s per configuration; every GPU times the baseline, and its speedups are against its own\n";

@@ -17,6 +17,7 @@ struct Tile {
   bool is_wgmma = false;
   bool tma = false;    // tma:1 where W % 4 == 0: input patches by TMA boxes, channel planes dense
   int64_t wparts = 1;  // wgmma 3xTF32 keeps the weights' big and small parts resident
+  bool f16_cross = false;  // fused.wgmma_rs_tf32f16: the cross terms in an f16 wgmma (k16)
   Tile() = default;
   // fused.igemm_*; with the problem, tma follows W as in Tile::wgmma.
   explicit Tile(const Config& c, const Problem* p = nullptr)
@@ -84,7 +85,9 @@ class IgemmInstance : public PersistentInstance {
   nlohmann::json details() const override {
     nlohmann::json j = launch_details();
     if (t_.is_wgmma)
-      j["wgmma"] = "m64n" + std::to_string(t_.bn) + "k8 x " + std::to_string(t_.th) + " row(s), A from registers";
+      j["wgmma"] = "m64n" + std::to_string(t_.bn) + "k8" +
+                   (t_.f16_cross ? " TF32 + m64n" + std::to_string(t_.bn) + "k16 f16" : std::string()) + " x " +
+                   std::to_string(t_.th) + " row(s), A from registers";
     else
       j["warp_tile"] = std::to_string(t_.mi() * 16) + "x" + std::to_string(t_.ni() * 8);
     j["accumulators_per_thread"] = t_.mi() * t_.ni() * 4;
@@ -346,7 +349,9 @@ class FusedWgmmaRs : public Variant {
   }
   std::unique_ptr<Instance> instantiate(const Problem& p, const Config& c, std::vector<LoadedKernel> k,
                                         const LaunchEnv& env) const override {
-    return std::make_unique<IgemmInstance>(p, Tile::wgmma(c, kThreeX, &p), std::move(k), env.device);
+    Tile t = Tile::wgmma(c, kThreeX, &p);
+    t.f16_cross = kF16Cross;
+    return std::make_unique<IgemmInstance>(p, t, std::move(k), env.device);
   }
 
  private:

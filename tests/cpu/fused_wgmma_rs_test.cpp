@@ -204,3 +204,40 @@ TEST(FusedWgmmaRs, TmaLoadsCompileCleanlyAndGiveWayToCpAsyncOnOddWidths) {
     EXPECT_EQ(tma_define(v, parse_problem("seed"), c), "0") << id;
   }
 }
+
+// fused.wgmma_rs_tf32f16: 3xTF32's parameters without sums (one sum set: the f16 wgmma adds into the big product's),
+// the kernel built with XF16=1, the fp32 class with an accurate Mish form, both weight parts resident as in 3xTF32
+// (the f16 pairs take the small part's bytes), and a ceiling of two wgmmas per multiply-add. Its default is 3xTF32's
+// (the fastest of ten neighbours on the seed: H100, 2026-12-06, results/h100/2026-12-06_5ecc109-tf32f16).
+TEST(FusedWgmmaRs, F16CrossTermsTakeThreeXsSpaceWithOneSumSetAndTheF16Kernel) {
+  const Variant* v = Registry::instance().find("fused.wgmma_rs_tf32f16");
+  ASSERT_NE(v, nullptr);
+  Config c = v->space().default_config();
+  EXPECT_EQ(config_string(c), "bn:32/ck:8/epi:1/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/th:4/tma:1/wide:0");
+  EXPECT_EQ(v->precision(c), "fp32");
+  Config fast = c;
+  fast["form"] = 2;
+  EXPECT_EQ(v->precision(fast), "fp32_fastmath");
+  const Problem seed = parse_problem("seed");
+  auto define = [&](const Config& cfg, const char* name) {
+    const std::vector<KernelSpec> specs = v->kernels(seed, cfg);
+    for (const auto& [n, val] : specs.at(1).defines)
+      if (n == name) return val;
+    return std::string("missing");
+  };
+  EXPECT_EQ(define(c, "XF16"), "1");
+  EXPECT_EQ(define(c, "SUMS"), "1");
+  EXPECT_EQ(define(c, "THREEX"), "1");
+  const Variant* x3 = Registry::instance().find("fused.wgmma_rs_3xtf32");
+  const std::vector<KernelSpec> x3_specs = x3->kernels(seed, x3->space().default_config());
+  for (const auto& [n, val] : x3_specs.at(1).defines)
+    if (n == "XF16") EXPECT_EQ(val, "0");
+  const auto ceiling = v->ceiling(c, h100());
+  ASSERT_TRUE(ceiling);
+  EXPECT_DOUBLE_EQ(ceiling->flops_per_clk_per_sm, kWgmmaTf32FlopsPerClkPerSm / 2);
+  EXPECT_TRUE(v->supports(seed, c, h100()).ok);
+  c["bn"] = 64;  // two resident parts of 64 channels: over an H100 block's shared memory, as for 3xTF32
+  const Support s = v->supports(seed, c, h100());
+  EXPECT_FALSE(s.ok);
+  EXPECT_NE(s.reason.find("shared memory"), std::string::npos) << s.reason;
+}

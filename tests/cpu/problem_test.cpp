@@ -3,6 +3,9 @@
 #include "tuner/check.hpp"
 #include "tuner/problem.hpp"
 
+#include <nlohmann/json.hpp>
+#include <tuple>
+
 using namespace convmish;
 
 TEST(Problem, SeedPresetMatchesTheWorkload) {
@@ -62,4 +65,42 @@ TEST(Problem, ArgsCarryTheShapeAndDropBiasWhenAbsent) {
   EXPECT_EQ(a.b, &b);
   p.bias = false;
   EXPECT_EQ(p.args(&x, &w, &b, &y).b, nullptr);
+}
+
+// --x-range and --w-scale: the validation inputs' magnitudes. Written to the JSON only when not torch.rand's
+// default (so earlier files read and compare the same), read back exactly, part of the problem's identity; bad ranges
+// are refused with the reason, on the command line and in a file.
+TEST(Problem, InputRangeRoundTripsOnlyWhenSetAndRefusesBadValues) {
+  Problem p = parse_problem("small");
+  nlohmann::json j = p;
+  EXPECT_FALSE(j.contains("inputs"));
+  EXPECT_TRUE(j.get<Problem>() == p);
+  std::tie(p.x_lo, p.x_hi) = parse_range("-3e4,3e4");
+  p.w_scale = 0.25;
+  EXPECT_NO_THROW(p.validate());
+  j = p;
+  ASSERT_TRUE(j.contains("inputs"));
+  EXPECT_EQ(j.at("inputs").at("x_range"), nlohmann::json::array({-3e4, 3e4}));
+  const Problem back = j.get<Problem>();
+  EXPECT_TRUE(back == p);
+  EXPECT_EQ(back.w_scale, 0.25);
+  EXPECT_FALSE(back == parse_problem("small")) << "the inputs are part of the problem";
+  for (const char* bad : {"1", "1,1", "2,1", "a,1", "0,inf", "0,nan", "0,1x", ""}) {
+    try {
+      parse_range(bad);
+      ADD_FAILURE() << "'" << bad << "' accepted";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("range"), std::string::npos) << e.what();
+    }
+  }
+  Problem q = parse_problem("small");
+  q.w_scale = 0;
+  EXPECT_THROW(q.validate(), UsageError);
+  q.w_scale = 1, q.x_lo = -3e38, q.x_hi = 3e38;  // the span overflows float
+  EXPECT_THROW(q.validate(), UsageError);
+  j = parse_problem("small");
+  j["inputs"] = {{"x_range", {1.0}}, {"w_scale", 1.0}};
+  EXPECT_THROW(j.get<Problem>(), nlohmann::json::exception);
+  j["inputs"] = {{"x_range", {2.0, 1.0}}, {"w_scale", 1.0}};
+  EXPECT_THROW(j.get<Problem>(), nlohmann::json::exception) << "validated as the command line is";
 }

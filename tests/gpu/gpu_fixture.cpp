@@ -20,7 +20,7 @@ std::pair<int, std::string> run_logged(const std::string& command, const std::fi
 
 #ifdef CONVMISH_TUNER
 ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape, const std::string& pattern,
-                      const VariantConfigs& configs) {
+                      const VariantConfigs& configs, const std::string& options) {
   ConfigRun out;
   std::string c_options;
   for (const auto& [id, c] : configs) c_options += " -c " + config_string(c);
@@ -30,7 +30,8 @@ ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape
   int exit_code = 0;
   std::tie(exit_code, out.log) = run_logged(
       std::string("'") + CONVMISH_TUNER + "' -p " + shape + " -v '" + pattern + "'" + c_options +
-          " --no-baseline --checks 2 --min-time 0 --max-time 0.02 --warmup-ms 1 --timeout 120 -o '" + json.string() + "'",
+          " --no-baseline --checks 2 --min-time 0 --max-time 0.02 --warmup-ms 1 --timeout 120 " + options + " -o '" +
+          json.string() + "'",
       dir / "configs.log");
   [&] { ASSERT_EQ(exit_code, 0) << shape << "\n" << out.log; }();
   if (exit_code != 0) return out;

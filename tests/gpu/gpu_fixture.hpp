@@ -24,10 +24,11 @@ struct ConfigRun {
   std::string log;
 };
 // Runs the tuner (CONVMISH_TUNER, isolated, watchdog 120 s) on problem `shape` over the variants `pattern` with each
-// configuration of `configs`, no baseline, two checks and token timing, in `dir`. Fails the calling test (fatal
-// failures, so check HasFatalFailure()) when the tuner exits non-zero or a configuration has no record.
+// configuration of `configs`, no baseline, two checks and token timing, in `dir`, with `options` added (e.g.
+// "--x-range -1,1"). Fails the calling test (fatal failures, so check HasFatalFailure()) when the tuner exits non-zero
+// or a configuration has no record.
 ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape, const std::string& pattern,
-                      const VariantConfigs& configs);
+                      const VariantConfigs& configs, const std::string& options = "");
 
 // The shapes the TMA loaders are checked on (TmaGpu, SumsGpu): `small` with W 36 instead of 37; C 3 and K 1; a 9x8
 // image; padding 1; a 5x5 filter with padding 2 (negative box coordinates); K 65 (a partial channel block); W 21

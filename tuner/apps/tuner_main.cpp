@@ -139,6 +139,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--mish-count", mish_count, "Mish applications after the convolution")->capture_default_str();
   app.add_flag("--no-bias", no_bias, "convolution without bias");
+  std::string x_range;
+  double w_scale = 1.0;
+  app.add_option("--x-range", x_range,
+                 "LO,HI: validation inputs uniform in [LO, HI) instead of torch.rand's [0, 1), to check a variant on "
+                 "your data's magnitudes (e.g. -3e4,3e4); recorded in meta.problem.inputs");
+  app.add_option("--w-scale", w_scale,
+                 "weights and bias uniform in +-S/sqrt(C*R*S) (PyTorch's default bound times S)")
+      ->capture_default_str();
   app.add_option("-v,--variants", o.variants, "comma-separated globs over variant ids, e.g. 'fused.*,cudnn.eager'")
       ->capture_default_str();
   o.strategy = "random";  // the fused variants' spaces hold thousands of configurations: sample by default
@@ -293,6 +301,8 @@ int main(int argc, char** argv) {
     p.mish_count = mish_count;
     p.bias = !no_bias;
     p.seed = o.seed;
+    if (!x_range.empty()) std::tie(p.x_lo, p.x_hi) = parse_range(x_range);
+    p.w_scale = w_scale;
     p.validate();
     for (const std::string& spec : config_specs) o.configs.push_back(parse_config(spec));
     if (!cubin_dir.empty()) {
