@@ -114,7 +114,7 @@
 #define SUMS 1  // WGMMA 3xTF32: tensor-core sum sets per row: 1 all three products', 2 the small terms' apart
 #endif
 #ifndef XF16
-#define XF16 0  // WGMMA 3xTF32: 1: the two small terms in one f16 wgmma (k16) instead of two TF32 ones (see below)
+#define XF16 0  // 3xTF32: 1: the two small terms in one f16 MMA (k16) instead of two TF32 ones (see below)
 #endif
 // XF16's scale exponents: the f16 operands are the input's big part and its small part times 2^11, and the weights'
 // small part times 2^(11 + XB) and big part times 2^XB, so that both cross products carry 2^(11 + XB) and the f16
@@ -202,7 +202,7 @@ static_assert(NF >= 2 && NF <= 8, "WGMMA: NF 2..8 A fragment sets");
 static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 #endif
 static_assert(SUMS == 1 || (SUMS == 2 && WGMMA && THREEX), "SUMS 2: the wgmma 3xTF32 kernel");
-static_assert(!XF16 || (WGMMA && THREEX && SUMS == 1), "XF16: the wgmma 3xTF32 kernel with one sum set");
+static_assert(!XF16 || (THREEX && SUMS == 1), "XF16: the 3xTF32 kernels (wgmma: with one sum set)");
 static_assert(!TMA || VEC, "TMA: W % 4 == 0 (the tensor map's 16-byte strides)");
 static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
               "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
@@ -244,12 +244,52 @@ __device__ __forceinline__ unsigned f16_pair(float lo, float hi) {
 __device__ __forceinline__ float split_big(float x) {
   return __uint_as_float(SPLIT ? __float_as_uint(x) & 0xffffe000u : tf32_round(x));
 }
+// 3xTF32 operands: the big part as a TF32 operand, and the small part as one (split_tf32) or, with XF16, the f16
+// pair that the cross terms' MMA takes: (big, small * 2^11) for the input (A), (small, big * 2^-11) for weights
+// stored times 2^(11 + XB) (B; igemm_weights), so that both cross products carry 2^(11 + XB).
+__device__ __forceinline__ void split_a(float x, unsigned& big, unsigned& small) {
+#if XF16
+  const float b = split_big(x);
+  big = __float_as_uint(b);
+  small = f16_pair(b, (x - b) * 2048.f);
+#else
+  split_tf32(x, big, small);
+#endif
+}
+__device__ __forceinline__ void split_b(float w, unsigned& big, unsigned& small) {
+#if XF16
+  const float b = split_big(w);
+  big = __float_as_uint(b);
+  small = f16_pair(w - b, b * (1.f / 2048.f));
+#else
+  split_tf32(w, big, small);
+#endif
+}
 
 __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
       "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+// XF16: m16n8k16 f16 with the same registers, each holding the f16 pair (k = 2j, 2j + 1) of TF32 element k = j
+// (A rows g, g + 8 and B column g alike).
+__device__ __forceinline__ void mma_f16(float* c, const unsigned* a, const unsigned* b) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+// 3xTF32's three products into c, small terms first: two TF32 MMAs, or with XF16 one f16 MMA; then the big product.
+__device__ __forceinline__ void mma_3x(float* c, const unsigned* a, const unsigned* as, const unsigned* b,
+                                      const unsigned* bs) {
+#if XF16
+  mma_f16(c, as, bs);
+#else
+  mma_tf32(c, as, b);
+  mma_tf32(c, a, bs);
+#endif
+  mma_tf32(c, a, b);
 }
 
 #if WGMMA
@@ -369,6 +409,8 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   float v = (k < K && c < C && cp < CPAD) ? w[((long long)k * C + c) * RS + rs] : 0.f;
 #if !THREEX
   v = __uint_as_float(tf32_bits(v));
+#elif XF16 && !WGMMA
+  v *= XSCALE;  // split in the kernel (split_b): the big part times 2^(11 + XB), the pair's parts as for WGMMA
 #elif WGMMA && XF16
   // Part 0 the big part times 2^(11 + XB) (TF32); part 1 the f16 pair (small * 2^(11 + XB), big * 2^XB): element k
   // = 2j multiplies the input's big part, k = 2j + 1 its small part times 2^11 (see XB).
@@ -640,13 +682,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           const float v[4] = {p[0], p[kPix1], p[K4 * CSA], p[K4 * CSA + kPix1]};
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
-#if THREEX && XF16
-            // The big part for the TF32 wgmma; (big, small * 2^11) as an f16 pair for the cross terms' wgmma.
-            const float big = split_big(v[j]);
-            afr[step % NF][q][j] = __float_as_uint(big);
-            afs[step % NF][q][j] = f16_pair(big, (v[j] - big) * 2048.f);
-#elif THREEX
-            split_tf32(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
+#if THREEX
+            split_a(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
 #else
             afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
 #endif
@@ -760,7 +797,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
           for (int j = 0; j < 4; ++j) {
 #if THREEX
-            split_tf32(v[j], af[mi][j], as[mi][j]);
+            split_a(v[j], af[mi][j], as[mi][j]);
 #elif ROUND_A
             af[mi][j] = tf32_round_op(v[j]);
 #else
@@ -774,10 +811,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           const float4 bv = *reinterpret_cast<const float4*>(
               Bs + ((rs * (CPAD / 8) + (cbase + k8) / 8) * (BN / 16) + wn * (BN / WN / 16) + nj) * 128 + lane * 4);
 #if THREEX
-          split_tf32(bv.x, bf[2 * nj][0], bs[2 * nj][0]);
-          split_tf32(bv.y, bf[2 * nj][1], bs[2 * nj][1]);
-          split_tf32(bv.z, bf[2 * nj + 1][0], bs[2 * nj + 1][0]);
-          split_tf32(bv.w, bf[2 * nj + 1][1], bs[2 * nj + 1][1]);
+          split_b(bv.x, bf[2 * nj][0], bs[2 * nj][0]);
+          split_b(bv.y, bf[2 * nj][1], bs[2 * nj][1]);
+          split_b(bv.z, bf[2 * nj + 1][0], bs[2 * nj + 1][0]);
+          split_b(bv.w, bf[2 * nj + 1][1], bs[2 * nj + 1][1]);
 #else
           bf[2 * nj][0] = __float_as_uint(bv.x), bf[2 * nj][1] = __float_as_uint(bv.y);
           bf[2 * nj + 1][0] = __float_as_uint(bv.z), bf[2 * nj + 1][1] = __float_as_uint(bv.w);
@@ -789,8 +826,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           // Fragment rows start at multiples of 8, so n & 3 == g & 3 and the swizzle is SWZ(g).
           const float2 bv = *reinterpret_cast<const float2*>(b_tap + b_row[ni] + ((cbase + k8) ^ SWZ(g)) + 2 * t);
 #if THREEX
-          split_tf32(bv.x, bf[ni][0], bs[ni][0]);
-          split_tf32(bv.y, bf[ni][1], bs[ni][1]);
+          split_b(bv.x, bf[ni][0], bs[ni][0]);
+          split_b(bv.y, bf[ni][1], bs[ni][1]);
 #else
           bf[ni][0] = __float_as_uint(bv.x);  // already TF32 (igemm_weights)
           bf[ni][1] = __float_as_uint(bv.y);
@@ -802,16 +839,12 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
           for (int ni = 0; ni < NI; ++ni) {
 #if THREEX && FOLD
-            mma_tf32(part[mi][ni], as[mi], bf[ni]);  // small terms first, then the big product
-            mma_tf32(part[mi][ni], af[mi], bs[ni]);
-            mma_tf32(part[mi][ni], af[mi], bf[ni]);
+            mma_3x(part[mi][ni], af[mi], as[mi], bf[ni], bs[ni]);  // small terms first, then the big product
 #elif THREEX
             // The tensor core's fp32 accumulation does not round to nearest; summing each 8-channel step's three
             // products apart and adding that with an IEEE add keeps the error at fp32 level.
             float part[4] = {0.f, 0.f, 0.f, 0.f};
-            mma_tf32(part, as[mi], bf[ni]);  // small terms first, then the big product
-            mma_tf32(part, af[mi], bs[ni]);
-            mma_tf32(part, af[mi], bf[ni]);
+            mma_3x(part, af[mi], as[mi], bf[ni], bs[ni]);  // small terms first, then the big product
 #pragma unroll
             for (int j = 0; j < 4; ++j) acc[mi][ni][j] += part[j];
 #else

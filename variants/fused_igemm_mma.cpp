@@ -103,7 +103,9 @@ class IgemmInstance : public PersistentInstance {
   Tile t_;
 };
 
-template <bool kThreeX>
+// fused.igemm_tf32f16 (kF16Cross): 3xTF32 with both cross terms in one mma.sync m16n8k16 f16 instead of two TF32
+// m16n8k8 ones (kernel XF16=1), as fused.wgmma_rs_tf32f16 does on wgmma; the same range (see there).
+template <bool kThreeX, bool kF16Cross = false>
 class FusedIgemm : public Variant {
  public:
   FusedIgemm() {
@@ -173,8 +175,13 @@ class FusedIgemm : public Variant {
           return need <= std::min<int64_t>(255, 65536 / t.threads());
         });
   }
-  std::string id() const override { return kThreeX ? "fused.igemm_3xtf32" : "fused.igemm_tf32"; }
+  std::string id() const override {
+    return kF16Cross ? "fused.igemm_tf32f16" : kThreeX ? "fused.igemm_3xtf32" : "fused.igemm_tf32";
+  }
   std::string description() const override {
+    if (kF16Cross)
+      return "implicit GEMM on mma.sync, TF32 big x big + f16 cross terms (fp32-accurate for |x| <= 65504), "
+             "resident weights, persistent CTAs, cp.async (tma:1: TMA) input pipeline, bias + Mish epilogue";
     return kThreeX ? "implicit GEMM on mma.sync, 3xTF32 (fp32-accurate), resident weights, persistent CTAs, "
                      "cp.async (tma:1: TMA) input pipeline, bias + Mish epilogue"
                    : "implicit GEMM on mma.sync TF32, resident weights, persistent CTAs, cp.async (tma:1: TMA) input "
@@ -182,6 +189,8 @@ class FusedIgemm : public Variant {
   }
   std::optional<Ceiling> ceiling(const Config&, const DeviceInfo& d) const override {
     if (d.cc_major != 9) return std::nullopt;  // the mma.sync rate was measured on an H100 only
+    if (kF16Cross)  // a TF32 m16n8k8 and an f16 m16n8k16 (taken to run at twice TF32's rate) per multiply-add
+      return Ceiling{"mma.sync TF32 + f16 cross terms", kMmaSyncTf32FlopsPerClkPerSm / 2};
     return kThreeX ? Ceiling{"mma.sync 3xTF32", kMmaSyncTf32FlopsPerClkPerSm / 3}  // three MMAs a multiply-add
                    : Ceiling{"mma.sync TF32", kMmaSyncTf32FlopsPerClkPerSm};
   }
@@ -214,6 +223,7 @@ class FusedIgemm : public Variant {
     defs.emplace_back("FOLD", kThreeX ? std::to_string(c.at("fold")) : "0");
     defs.emplace_back("SPLIT", kThreeX ? std::to_string(c.at("split")) : "0");
     defs.emplace_back("TMA", t.tma ? "1" : "0");
+    defs.emplace_back("XF16", kF16Cross ? "1" : "0");
     return {KernelSpec{"conv_igemm_mma.cu", "igemm_weights", defs},
             KernelSpec{"conv_igemm_mma.cu", "conv_igemm_mma", defs}};
   }
@@ -360,10 +370,12 @@ class FusedWgmmaRs : public Variant {
 
 using FusedIgemmTf32 = FusedIgemm<false>;
 using FusedIgemm3xTf32 = FusedIgemm<true>;
+using FusedIgemmTf32F16 = FusedIgemm<true, true>;
 
 }  // namespace
 CONVMISH_REGISTER_VARIANT(FusedIgemmTf32);
 CONVMISH_REGISTER_VARIANT(FusedIgemm3xTf32);
+CONVMISH_REGISTER_VARIANT(FusedIgemmTf32F16);
 using FusedWgmmaRsTf32 = FusedWgmmaRs<false>;
 using FusedWgmmaRs3xTf32 = FusedWgmmaRs<true>;
 CONVMISH_REGISTER_VARIANT(FusedWgmmaRsTf32);

@@ -62,7 +62,7 @@ void expect_compiles_without_spills(const char* id, const Config& c) {
 }  // namespace
 
 TEST(FusedIgemm, DefaultsCompileForTheSeedWithoutSpills) {
-  for (const char* id : {"fused.igemm_tf32", "fused.igemm_3xtf32"})
+  for (const char* id : {"fused.igemm_tf32", "fused.igemm_3xtf32", "fused.igemm_tf32f16"})
     expect_compiles_without_spills(id, igemm(id)->space().default_config());
 }
 
@@ -109,7 +109,7 @@ TEST(FusedIgemm, StaggerNeedsASecondWarpGroup) {
 // with pairs:1 (its 64-bit fragment loads); TMA=1 reaches the kernel only where W % 4 == 0; GPUs before sm_90
 // decline it with the reason, and take tma:0.
 TEST(FusedIgemm, TmaLoadsCompileCleanlyNeedSm90AndGiveWayToCpAsyncOnOddWidths) {
-  for (const char* id : {"fused.igemm_tf32", "fused.igemm_3xtf32"}) {
+  for (const char* id : {"fused.igemm_tf32", "fused.igemm_3xtf32", "fused.igemm_tf32f16"}) {
     Config c = igemm(id)->space().default_config();
     ASSERT_EQ(c.at("tma"), 1) << id;
     expect_compiles_without_spills(id, c);
@@ -137,4 +137,29 @@ TEST(FusedIgemm, TmaLoadsCompileCleanlyNeedSm90AndGiveWayToCpAsyncOnOddWidths) {
     c["tma"] = 0;
     EXPECT_EQ(igemm(id)->supports(p, c, d).reason.find("tma"), std::string::npos) << id;
   }
+}
+
+// fused.igemm_tf32f16: 3xTF32's space and default with the kernel built with XF16=1 (the cross terms in one f16
+// m16n8k16), the fp32 class with an accurate Mish form, and a ceiling of two MMAs per multiply-add.
+TEST(FusedIgemm, F16CrossTermsTakeThreeXsSpaceAndTheF16Kernel) {
+  const Variant* v = igemm("fused.igemm_tf32f16");
+  const Variant* x3 = igemm("fused.igemm_3xtf32");
+  ASSERT_NE(v, nullptr);
+  const Config c = v->space().default_config();
+  EXPECT_EQ(c, x3->space().default_config());
+  EXPECT_EQ(v->precision(c), "fp32");
+  auto define = [](const Variant* var, const Config& cfg, const char* name) {
+    const std::vector<KernelSpec> specs = var->kernels(parse_problem("seed"), cfg);
+    for (const auto& [n, val] : specs.at(1).defines)
+      if (n == name) return val;
+    return std::string("missing");
+  };
+  EXPECT_EQ(define(v, c, "XF16"), "1");
+  EXPECT_EQ(define(v, c, "THREEX"), "1");
+  EXPECT_EQ(define(x3, c, "XF16"), "0");
+  DeviceInfo d;
+  d.cc_major = 9, d.cc_minor = 0, d.sm_count = 132, d.smem_per_block_optin = 232448;
+  const auto ceiling = v->ceiling(c, d);
+  ASSERT_TRUE(ceiling);
+  EXPECT_DOUBLE_EQ(ceiling->flops_per_clk_per_sm, kMmaSyncTf32FlopsPerClkPerSm / 2);
 }

@@ -36,7 +36,7 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
   shapes.push_back(many);
   convmish::testing::VariantConfigs configs;
   for (const char* id : {"fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "fused.wgmma_rs_tf32f16", "fused.igemm_tf32",
-                         "fused.igemm_3xtf32"}) {
+                         "fused.igemm_3xtf32", "fused.igemm_tf32f16"}) {
     const Variant* v = Registry::instance().find(id);
     ASSERT_NE(v, nullptr) << id;
     Config c = v->space().default_config();
