@@ -113,6 +113,9 @@
 #ifndef SUMS
 #define SUMS 1  // WGMMA 3xTF32: tensor-core sum sets per row: 1 all three products', 2 the small terms' apart
 #endif
+#ifndef FOLD_ADDS
+#define FOLD_ADDS 27  // WGMMA 3xTF32: the most tensor-core adds into a sum between IEEE folds (see kFoldAt)
+#endif
 #ifndef XF16
 #define XF16 0  // 3xTF32: 1: the two small terms in one f16 MMA (k16) instead of two TF32 ones (see below)
 #endif
@@ -647,11 +650,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       // The tensor core's own adds round toward zero: its sums go into acc with IEEE adds after at most 27 of them
       // per accumulator (the seed's chunk with ck 8, measured in the fp32 class: rel. L2 1.1e-6): after the chunk
       // (kFoldAt 0), after each column group of PH steps (1), or after each step (2). kFoldAt 0 may span kFoldChunks
-      // chunks: SUMS 2 counts only the big products' adds (the seed's chunk: 9).
+      // chunks: SUMS 2 counts only the big products' adds (the seed's chunk: 9). FOLD_ADDS sets the 27.
       constexpr int kPerStep = SUMS == 2 ? 1 : XF16 ? 2 : 3;  // adds into pacc per wgmma step of a row
       constexpr int kAddsChunk = kPerStep * KR * KS * (CK / 8), kAddsGroup = kPerStep * KR * SG;
-      constexpr int kFoldAt = kAddsChunk <= 27 ? 0 : kAddsGroup <= 27 ? 1 : 2;
-      constexpr int kFoldChunks = kFoldAt == 0 ? 27 / kAddsChunk : 1;
+      constexpr int kFoldAt = kAddsChunk <= FOLD_ADDS ? 0 : kAddsGroup <= FOLD_ADDS ? 1 : 2;
+      constexpr int kFoldChunks = kFoldAt == 0 ? FOLD_ADDS / kAddsChunk : 1;
       const int cidx = it % nchunks;  // the chunk of the tile
       const bool fold_fresh = cidx % kFoldChunks == 0;  // this chunk's first wgmma of a row overwrites its sums
       const bool fold_end = (cidx + 1) % kFoldChunks == 0 || cidx == nchunks - 1;  // a fold after this chunk

@@ -282,6 +282,11 @@ class FusedWgmmaRs : public Variant {
     if (kThreeX)
       space_.add("split", {1, 0},
                  "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
+    if (kThreeX)
+      space_.add("fadds", {27, 36, 54},
+                 "the most tensor-core adds (which round toward zero) into a sum before its IEEE add into the "
+                 "accumulators: fewer waits for the wgmmas with more, and more error (the fp32 class was measured "
+                 "with 27)");
     if (kThreeX && !kF16Cross)
       space_.add("sums", {1, 2},
                "tensor-core sum sets per row: 1 all three products' (an IEEE fold every 27 of their adds), 2 the "
@@ -352,7 +357,7 @@ class FusedWgmmaRs : public Variant {
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
         {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
         {"TMA", t.tma ? "1" : "0"}, {"SUMS", kThreeX && !kF16Cross ? s(c.at("sums")) : "1"},
-        {"XF16", kF16Cross ? "1" : "0"}};
+        {"XF16", kF16Cross ? "1" : "0"}, {"FOLD_ADDS", kThreeX ? s(c.at("fadds")) : "27"}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};

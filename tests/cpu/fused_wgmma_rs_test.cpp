@@ -117,7 +117,7 @@ TEST(FusedWgmmaRs, DefaultsAreTheFastestMeasured) {
   EXPECT_EQ(config_string(tf32), "bn:64/ck:8/epi:1/form:2/groups:2/la:2/nf:4/order:2/round:1/stages:3/th:4/tma:1/wide:0");
   const Config x3 = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
   EXPECT_EQ(config_string(x3),
-            "bn:32/ck:8/epi:1/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/sums:1/th:4/tma:1/wide:0");
+            "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/sums:1/th:4/tma:1/wide:0");
 }
 
 // sums:2 (the small terms' sums apart): a third accumulator set, so 4 rows of 32 channels no longer fit the register
@@ -213,7 +213,7 @@ TEST(FusedWgmmaRs, F16CrossTermsTakeThreeXsSpaceWithOneSumSetAndTheF16Kernel) {
   const Variant* v = Registry::instance().find("fused.wgmma_rs_tf32f16");
   ASSERT_NE(v, nullptr);
   Config c = v->space().default_config();
-  EXPECT_EQ(config_string(c), "bn:32/ck:8/epi:1/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/th:4/tma:1/wide:0");
+  EXPECT_EQ(config_string(c), "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/th:4/tma:1/wide:0");
   EXPECT_EQ(v->precision(c), "fp32");
   Config fast = c;
   fast["form"] = 2;

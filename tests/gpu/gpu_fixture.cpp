@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "tuner/device.hpp"
 
@@ -23,7 +24,11 @@ ConfigRun run_configs(const std::filesystem::path& dir, const std::string& shape
                       const VariantConfigs& configs, const std::string& options) {
   ConfigRun out;
   std::string c_options;
-  for (const auto& [id, c] : configs) c_options += " -c " + config_string(c);
+  // Each configuration once: a -c runs for every selected variant whose parameters it fits (two variants may share
+  // a space and a default: fused.igemm_3xtf32 and fused.igemm_tf32f16), and the tuner refuses one given twice.
+  std::set<std::string> given;
+  for (const auto& [id, c] : configs)
+    if (given.insert(config_string(c)).second) c_options += " -c " + config_string(c);
   const std::filesystem::path json = dir / "configs.json";
   std::filesystem::remove(json);
   std::filesystem::remove(journal_path(json));
