@@ -1,5 +1,7 @@
 // The block being tuned: Conv2d(C -> K, RxS, stride, padding, bias) on x[N,C,H,W], then Mish `mish_count` times.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +24,9 @@ struct Problem {
   // magnitudes of one's own data; they change no work timed.
   double x_lo = 0.0, x_hi = 1.0, w_scale = 1.0;
   bool default_inputs() const { return x_lo == 0.0 && x_hi == 1.0 && w_scale == 1.0; }
+  // The inputs' magnitude relative to the default's (1 there): max |x| times w_scale, which an fp32 convolution's
+  // absolute error is proportional to (the per-element tolerance's atol scales with it).
+  double input_magnitude() const { return std::max(std::abs(x_lo), std::abs(x_hi)) * w_scale; }
 
   int64_t P() const { return (H + 2 * pad - R) / stride + 1; }
   int64_t Q() const { return (W + 2 * pad - S) / stride + 1; }

@@ -117,20 +117,25 @@ class FusedIgemm : public Variant {
     // 8.778; then 3xTF32 with two groups of 64x32 warp tiles (bn 32, wn 1) and turns (order 2) beside it, faster in
     // three rounds of two calls: 8.626 / 8.505 against 8.686 / 8.752 and 8.284 against 8.390 ms
     // (results/h100/2026-12-06_c3e4335-igemm-defaults). On GPUs before sm_90 tma:1 is declined with the reason;
-    // tma:0 runs there.
-    auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
+    // tma:0 runs there. fused.igemm_tf32f16 (f16 cross terms): one group of 64x64-channel tiles (bn 64, wn 2, no turns)
+    // beat 3xTF32's default in two calls, 7.619 / 7.677 / 7.673 ms against 8.086 / 8.285 / 8.304 (H100, 2026-12-06,
+    // results/h100/2026-12-06_0b9344f-igemm-tf32f16 and _2a92703-fadds).
+    auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex, std::vector<int64_t> f16 = {}) {
+      return kF16Cross && !f16.empty() ? f16 : kThreeX ? threex : tf32;
+    };
     space_.add("th", pick({4, 8, 16, 32}, {8, 4, 16, 32}), "output rows per tile")
         .add("tw", pick({64, 32, 16}, {32, 64, 16}), "output columns per tile (multiple of 16)")
-        .add("bn", pick({64, 32, 128}, {32, 64, 128}),
+        .add("bn", pick({64, 32, 128}, {32, 64, 128}, {64, 32, 128}),
              "output channels per CTA (their weights stay in shared memory)")
         .add("ck", pick({8, 16}, {16, 8}), "input channels per pipeline stage")
         .add("wm", {4, 8, 2}, "warps along the pixels")
-        .add("wn", {1, 2}, "warps along the output channels")
+        .add("wn", pick({1, 2}, {1, 2}, {2, 1}), "warps along the output channels")
         .add("stages", pick({3, 2, 4}, {2, 3, 4}), "input pipeline depth (patches in flight)")
         .add("unroll", {1, 0}, "1: unroll the R*S taps (fewer index operations, more registers)")
-        .add("groups", {2, 1}, "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
+        .add("groups", pick({2, 1}, {2, 1}, {1, 2}),
+             "warp groups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("stagger", {0, 1}, "1: the second warp group starts half a tile late, so that the groups' epilogues alternate")
-        .add("order", {2, 0},
+        .add("order", pick({2, 0}, {2, 0}, {0, 2}),
              "2: the two warp groups take turns at their epilogues (each tile's, not only the first); 0 none")
         .add("pairs", {0, 1}, "fragment rows g, g+8 are pixels 8 apart (0: 32-bit loads on every tap) or adjacent (1: "
                               "64-bit loads on even taps, rebuilt fragments on odd ones)")

@@ -289,7 +289,8 @@ TEST_P(ExportNvcc, CudaPartWithTheLaunchCompilesForSm90) {
 
 INSTANTIATE_TEST_SUITE_P(OnePerExporter, ExportNvcc,
                          testing::Values("fused.naive", "fused.tiled_fp32", "fused.igemm_tf32", "fused.wgmma_tf32",
-                                         "fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "mish.float4"),
+                                         "fused.wgmma_rs_tf32", "fused.wgmma_rs_3xtf32", "fused.wgmma_rs_tf32f16",
+                                         "fused.igemm_tf32f16", "mish.float4"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (char& c : s)

@@ -139,14 +139,18 @@ TEST(FusedIgemm, TmaLoadsCompileCleanlyNeedSm90AndGiveWayToCpAsyncOnOddWidths) {
   }
 }
 
-// fused.igemm_tf32f16: 3xTF32's space and default with the kernel built with XF16=1 (the cross terms in one f16
+// fused.igemm_tf32f16: 3xTF32's space with the kernel built with XF16=1 (the cross terms in one f16
 // m16n8k16), the fp32 class with an accurate Mish form, and a ceiling of two MMAs per multiply-add.
 TEST(FusedIgemm, F16CrossTermsTakeThreeXsSpaceAndTheF16Kernel) {
   const Variant* v = igemm("fused.igemm_tf32f16");
   const Variant* x3 = igemm("fused.igemm_3xtf32");
   ASSERT_NE(v, nullptr);
+  // 3xTF32's default but for one group of 64x64-channel tiles, measured faster with the f16 cross terms (H100,
+  // 2026-12-06: 7.62-7.68 ms against 8.09-8.30; results/h100/2026-12-06_0b9344f-igemm-tf32f16 and _2a92703-fadds).
   const Config c = v->space().default_config();
-  EXPECT_EQ(c, x3->space().default_config());
+  Config want = x3->space().default_config();
+  want["bn"] = 64, want["wn"] = 2, want["groups"] = 1, want["order"] = 0;
+  EXPECT_EQ(c, want);
   EXPECT_EQ(v->precision(c), "fp32");
   auto define = [](const Variant* var, const Config& cfg, const char* name) {
     const std::vector<KernelSpec> specs = var->kernels(parse_problem("seed"), cfg);

@@ -85,6 +85,8 @@ TEST(Problem, InputRangeRoundTripsOnlyWhenSetAndRefusesBadValues) {
   EXPECT_TRUE(back == p);
   EXPECT_EQ(back.w_scale, 0.25);
   EXPECT_FALSE(back == parse_problem("small")) << "the inputs are part of the problem";
+  EXPECT_DOUBLE_EQ(back.input_magnitude(), 3e4 * 0.25);
+  EXPECT_DOUBLE_EQ(parse_problem("small").input_magnitude(), 1.0);
   for (const char* bad : {"1", "1,1", "2,1", "a,1", "0,inf", "0,nan", "0,1x", ""}) {
     try {
       parse_range(bad);

@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
   double w_scale = 1.0;
   app.add_option("--x-range", x_range,
                  "LO,HI: validation inputs uniform in [LO, HI) instead of torch.rand's [0, 1), to check a variant on "
-                 "your data's magnitudes (e.g. -3e4,3e4); recorded in meta.problem.inputs");
+                 "your data's magnitudes (e.g. -3e4,3e4; the per-element atol scales with max(|LO|, |HI|) times "
+                 "--w-scale); recorded in meta.problem.inputs");
   app.add_option("--w-scale", w_scale,
                  "weights and bias uniform in +-S/sqrt(C*R*S) (PyTorch's default bound times S)")
       ->capture_default_str();
