@@ -37,18 +37,22 @@ TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
   std::vector<std::string> shapes = {"small",         "4,3,20,21,16,3",      "2,8,15,17,1,3", "1,32,40,44,64,3",
                                      "1,1,3,3,1,3",   "3,5,16,19,7,3,3,2,1", "2,6,11,13,9,5", many};
   // The defaults with their turns (fused.igemm_3xtf32's with two groups of 64x32 warp tiles, as its default since
-  // 2026-12-06), all six in one tuner run per shape.
+  // 2026-12-06; fused.igemm_tf32f16's the same, which that configuration also runs for), every selected variant's in
+  // one tuner run per shape.
   convmish::testing::VariantConfigs configs;
   for (const auto& [id, orders] : std::vector<std::pair<const char*, std::vector<int64_t>>>{
            {"fused.igemm_tf32", {2}},
            {"fused.igemm_3xtf32", {2}},
            {"fused.wgmma_rs_tf32", {1, 2}},
-           {"fused.wgmma_rs_3xtf32", {1, 2}}}) {
+           {"fused.wgmma_rs_3xtf32", {1, 2}},
+           {"fused.igemm_tf32f16", {2}},
+           {"fused.wgmma_rs_tf32f16", {1, 2}}}) {
     const Variant* v = Registry::instance().find(id);
     ASSERT_NE(v, nullptr) << id;
     for (const int64_t order : orders) {
       Config c = v->space().default_config();
-      if (std::string(id) == "fused.igemm_3xtf32") c["bn"] = 32, c["wn"] = 1, c["groups"] = 2;
+      if (std::string(id) == "fused.igemm_3xtf32" || std::string(id) == "fused.igemm_tf32f16")
+        c["bn"] = 32, c["wn"] = 1, c["groups"] = 2;
       c["order"] = order;
       ASSERT_FALSE(v->space().violation(c)) << id;
       configs.emplace_back(id, c);
