@@ -326,37 +326,29 @@ using cm_wgmma::wait;
 #define CM_WG_R64                                                                                                  \
   CM_WG_R32 ", %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, "    \
             "%51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
-// One wgmma: its accumulator registers (R), then the A registers, descriptor and scale_d as operands A0.. A0+5.
-#define CM_WG_MMA(instr, R, A0, A1, A2, A3, DB, SD, TAIL, D)                                                       \
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" SD ", 0;\n" instr " {" R "}, {%" A0 ", %" A1 ", %" A2          \
-               ", %" A3 "}, %" DB ", p, 1, 1" TAIL ";\n}\n"                                                        \
-               : D                                                                                                \
+// One wgmma m64nN: its accumulator registers (R, the D operands), then the A registers, descriptor and scale_d as
+// operands A0 .. A0 + 5; TF32 k8, or (F16) f16 k16 with B not transposed (K-major, imm-trans-b 0).
+#define CM_WG_ASM(shape, R, A0, A1, A2, A3, DB, SD, TAIL, ...)                                                     \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" SD ", 0;\nwgmma.mma_async.sync.aligned.m64n" shape " {" R     \
+               "}, {%" A0 ", %" A1 ", %" A2 ", %" A3 "}, %" DB ", p, 1, 1" TAIL ";\n}\n"                           \
+               : __VA_ARGS__                                                                                      \
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(scale_d))
+// (the D operands last, as they hold commas)
+#define CM_WG_MMA(N, R, A0, A1, A2, A3, DB, SD, ...)                                                               \
+  if constexpr (F16)                                                                                               \
+    CM_WG_ASM(N "k16.f32.f16.f16", R, A0, A1, A2, A3, DB, SD, ", 0", __VA_ARGS__);                                 \
+  else                                                                                                             \
+    CM_WG_ASM(N "k8.f32.tf32.tf32", R, A0, A1, A2, A3, DB, SD, "", __VA_ARGS__)
 template <bool F16 = false>
 __device__ __forceinline__ void mma(float (&d)[NI][4], const unsigned (&a)[4], unsigned long long db, int scale_d) {
 #if BN == 32
-  if constexpr (F16)
-    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16", CM_WG_R16, "16", "17", "18", "19", "20", "21",
-              ", 0", CM_WG_D32);
-  else
-    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32", CM_WG_R16, "16", "17", "18", "19", "20", "21",
-              "", CM_WG_D32);
+  CM_WG_MMA("32", CM_WG_R16, "16", "17", "18", "19", "20", "21", CM_WG_D32);
 #endif
 #if BN == 64
-  if constexpr (F16)
-    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16", CM_WG_R32, "32", "33", "34", "35", "36", "37",
-              ", 0", CM_WG_D64);
-  else
-    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32", CM_WG_R32, "32", "33", "34", "35", "36", "37",
-              "", CM_WG_D64);
+  CM_WG_MMA("64", CM_WG_R32, "32", "33", "34", "35", "36", "37", CM_WG_D64);
 #endif
 #if BN == 128
-  if constexpr (F16)
-    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16", CM_WG_R64, "64", "65", "66", "67", "68", "69",
-              ", 0", CM_WG_D128);
-  else
-    CM_WG_MMA("wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32", CM_WG_R64, "64", "65", "66", "67", "68", "69",
-              "", CM_WG_D128);
+  CM_WG_MMA("128", CM_WG_R64, "64", "65", "66", "67", "68", "69", CM_WG_D128);
 #endif
 }
 }  // namespace wgrs
