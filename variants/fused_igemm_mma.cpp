@@ -250,9 +250,9 @@ class FusedIgemm : public Variant {
 // w_big, in one f16 wgmma m64nBNk16 instead of two TF32 ones: f16 has TF32's 11-bit significand, so each small term
 // is rounded as in 3xTF32, and the k16 instruction costs what one TF32 k8 does; two wgmmas per product instead of
 // three. f16's narrower exponent range is met by scaling (exact powers of two, see XB in the kernel): full fp32
-// accuracy for inputs of magnitude up to 65504 and weights of magnitude about 2^-20 to 2^9 (typical values; a few
-// smaller ones cost nothing measurable). Beyond, the f16 operands saturate and those terms' cross products fall to
-// TF32 accuracy; never Inf or NaN from the split.
+// accuracy for inputs of typical magnitude 2^-14 to 65504 and weights of about 2^-20 to 2^9 (a few smaller values
+// cost nothing measurable). Beyond, the f16 operands saturate and those terms' cross products fall to TF32 accuracy;
+// never Inf or NaN from the split.
 template <bool kThreeX, bool kF16Cross = false>
 class FusedWgmmaRs : public Variant {
  public:
