@@ -1,6 +1,7 @@
-// fused.igemm_tf32 and fused.igemm_3xtf32: implicit-GEMM convolution on tensor cores (mma.sync m16n8k8) fused
-// with bias + Mish (kernels/conv_igemm_mma.cu). TF32 rounds both operands (tf32 class); 3xTF32 splits each into a
-// TF32 big and small part and accumulates big*big + big*small + small*big (fp32 class with an accurate Mish form).
+// fused.igemm_tf32, fused.igemm_3xtf32 and fused.igemm_tf32f16: implicit-GEMM convolution on tensor cores (mma.sync
+// m16n8k8) fused with bias + Mish (kernels/conv_igemm_mma.cu). TF32 rounds both operands (tf32 class); 3xTF32 splits
+// each into a TF32 big and small part and accumulates big*big + big*small + small*big (fp32 class with an accurate
+// Mish form); tf32f16 takes the two cross terms in one f16 MMA. The same kernel on Hopper's wgmma: fused.wgmma_rs_*.
 // Launch: a tiny pass arranges the weights in the workspace in the kernel's shared layout ([K/bn][R*S][bn][channels],
 // or with bfrag:1 in mma fragment order), then the fused kernel runs persistent CTAs (as many as fit at once), each
 // with one channel block's weights resident in shared memory.
@@ -185,7 +186,8 @@ class FusedIgemm : public Variant {
   }
   std::string description() const override {
     if (kF16Cross)
-      return "implicit GEMM on mma.sync, TF32 big x big + f16 cross terms (fp32-accurate for |x| <= 65504), "
+      return "implicit GEMM on mma.sync, TF32 big x big + f16 cross terms (fp32-accurate for inputs of typical "
+             "magnitude 6e-5 to 65504), "
              "resident weights, persistent CTAs, cp.async (tma:1: TMA) input pipeline, bias + Mish epilogue";
     return kThreeX ? "implicit GEMM on mma.sync, 3xTF32 (fp32-accurate), resident weights, persistent CTAs, "
                      "cp.async (tma:1: TMA) input pipeline, bias + Mish epilogue"
@@ -326,7 +328,7 @@ class FusedWgmmaRs : public Variant {
   }
   std::string description() const override {
     return std::string("implicit GEMM on Hopper wgmma ") +
-           (kF16Cross ? "TF32 big x big + f16 cross terms, fp32-accurate for |x| <= 65504"
+           (kF16Cross ? "TF32 big x big + f16 cross terms, fp32-accurate for inputs of typical magnitude 6e-5 to 65504"
             : kThreeX ? "3xTF32 (fp32-accurate)"
                       : "TF32") +
            " (sm_90a), A (pixels) from registers loaded from NCHW input patches, B (weights) resident in shared "
