@@ -3,6 +3,7 @@
 // default with the epilogue turns (order:2) and both with TMA input loads (tma:1, sm_90 only, W % 4 == 0).
 #include <gtest/gtest.h>
 
+#include "kernel_defines.hpp"
 #include "mish.cuh"
 #include "ptxas_log.hpp"
 #include "tuner/device.hpp"
@@ -121,10 +122,7 @@ TEST(FusedIgemm, TmaLoadsCompileCleanlyNeedSm90AndGiveWayToCpAsyncOnOddWidths) {
       c["pairs"] = 0;
     }
     auto tma_define = [&](const char* shape) {
-      const std::vector<KernelSpec> specs = igemm(id)->kernels(parse_problem(shape), c);
-      for (const auto& [n, v] : specs.at(1).defines)
-        if (n == "TMA") return v;
-      return std::string("missing");
+      return testing_defines::main_kernel_define(*igemm(id), parse_problem(shape), c, "TMA");
     };
     EXPECT_EQ(tma_define("seed"), "1") << id;
     EXPECT_EQ(tma_define("small"), "0") << id;  // W 37
@@ -153,10 +151,7 @@ TEST(FusedIgemm, F16CrossTermsTakeThreeXsSpaceAndTheF16Kernel) {
   EXPECT_EQ(c, want);
   EXPECT_EQ(v->precision(c), "fp32");
   auto define = [](const Variant* var, const Config& cfg, const char* name) {
-    const std::vector<KernelSpec> specs = var->kernels(parse_problem("seed"), cfg);
-    for (const auto& [n, val] : specs.at(1).defines)
-      if (n == name) return val;
-    return std::string("missing");
+    return testing_defines::main_kernel_define(*var, parse_problem("seed"), cfg, name);
   };
   EXPECT_EQ(define(v, c, "XF16"), "1");
   EXPECT_EQ(define(v, c, "THREEX"), "1");

@@ -5,6 +5,7 @@
 // turns and register constraints; the resident weights' size with 3xTF32's two parts.
 #include <gtest/gtest.h>
 
+#include "kernel_defines.hpp"
 #include "ptxas_log.hpp"
 #include "tuner/device.hpp"
 #include "tuner/rtc.hpp"
@@ -182,10 +183,7 @@ TEST(FusedWgmmaRs, ThreeXKeepsBothWeightPartsResidentAndDeclinesWhatDoesNotFit) 
 // instead of declining the shape.
 TEST(FusedWgmmaRs, TmaLoadsCompileCleanlyAndGiveWayToCpAsyncOnOddWidths) {
   auto tma_define = [](const Variant* v, const Problem& p, const Config& c) {
-    const std::vector<KernelSpec> specs = v->kernels(p, c);  // (a range-for over a temporary's member would dangle)
-    for (const auto& [n, val] : specs.at(1).defines)
-      if (n == "TMA") return val;
-    return std::string("missing");
+    return testing_defines::main_kernel_define(*v, p, c, "TMA");
   };
   for (const char* id : kIds) {
     const Variant* v = Registry::instance().find(id);
@@ -220,18 +218,13 @@ TEST(FusedWgmmaRs, F16CrossTermsTakeThreeXsSpaceWithOneSumSetAndTheF16Kernel) {
   EXPECT_EQ(v->precision(fast), "fp32_fastmath");
   const Problem seed = parse_problem("seed");
   auto define = [&](const Config& cfg, const char* name) {
-    const std::vector<KernelSpec> specs = v->kernels(seed, cfg);
-    for (const auto& [n, val] : specs.at(1).defines)
-      if (n == name) return val;
-    return std::string("missing");
+    return testing_defines::main_kernel_define(*v, seed, cfg, name);
   };
   EXPECT_EQ(define(c, "XF16"), "1");
   EXPECT_EQ(define(c, "SUMS"), "1");
   EXPECT_EQ(define(c, "THREEX"), "1");
   const Variant* x3 = Registry::instance().find("fused.wgmma_rs_3xtf32");
-  const std::vector<KernelSpec> x3_specs = x3->kernels(seed, x3->space().default_config());
-  for (const auto& [n, val] : x3_specs.at(1).defines)
-    if (n == "XF16") EXPECT_EQ(val, "0");
+  EXPECT_EQ(testing_defines::main_kernel_define(*x3, seed, x3->space().default_config(), "XF16"), "0");
   const auto ceiling = v->ceiling(c, h100());
   ASSERT_TRUE(ceiling);
   EXPECT_DOUBLE_EQ(ceiling->flops_per_clk_per_sm, kWgmmaTf32FlopsPerClkPerSm / 2);

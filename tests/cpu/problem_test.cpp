@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
-#include "tuner/check.hpp"
-#include "tuner/problem.hpp"
-
 #include <nlohmann/json.hpp>
 #include <tuple>
+
+#include "tuner/check.hpp"
+#include "tuner/problem.hpp"
 
 using namespace convmish;
 
