@@ -39,6 +39,11 @@
 //   place of every thread's cp.async copies; the box lands dense, so the A fragments take channels t and t + 4 (see
 //   CSA) and the weights are stored in that order. On the H100 seed it made both wgmma_rs defaults 3-10 % faster
 //   (README, "TMA input loads").
+// - MC > 1 (with TMA): clusters of MC CTAs, MC consecutive channel blocks that walk the same tiles in the same order;
+//   rank 0 loads each stage's box once and multicasts it into all MC CTAs (the input is read from L2 once per MC
+//   channel blocks instead of once per block). Each CTA's group arrives on rank 0's `empty` mbarrier of a stage
+//   when it has finished with it, and rank 0 waits for all MC before it overwrites the stage; every CTA expects the
+//   box's bytes on its own `full` mbarrier.
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -109,6 +114,9 @@
 #ifndef TMA
 #define TMA 0  // 1 (sm_90): the input patches arrive as one TMA box per stage (issued by one thread of the group,
                // completing on an mbarrier), 0 by 16-byte cp.async from every thread
+#endif
+#ifndef MC
+#define MC 1  // TMA: CTAs per cluster, MC channel blocks of the same tiles; rank 0 multicasts each box to all MC
 #endif
 #ifndef SUMS
 #define SUMS 1  // WGMMA 3xTF32: tensor-core sum sets per row: 1 all three products', 2 the small terms' apart
@@ -207,6 +215,7 @@ static_assert(LA >= 0 && LA < NF, "WGMMA: the look-ahead LA below NF");
 static_assert(SUMS == 1 || (SUMS == 2 && WGMMA && THREEX), "SUMS 2: the wgmma 3xTF32 kernel");
 static_assert(!XF16 || (THREEX && SUMS == 1), "XF16: the 3xTF32 kernels (wgmma: with one sum set)");
 static_assert(!TMA || VEC, "TMA: W % 4 == 0 (the tensor map's 16-byte strides)");
+static_assert(MC == 1 || (TMA && (MC == 2 || MC == 4)), "MC: clusters of 2 or 4 CTAs share TMA boxes");
 static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
               "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
@@ -434,10 +443,20 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   float* As0 = smem + B_FLOATS + grp * STAGES * A_STAGE;  // this group's STAGES input patches
   float* bias_s = smem + B_FLOATS + GROUPS * STAGES * A_STAGE;  // BN floats
 #if TMA
-  // After the bias: GROUPS x STAGES mbarriers (8 bytes each), one per input stage, completed by its TMA box.
+  // After the bias: GROUPS x STAGES mbarriers (8 bytes each), one per input stage, completed by its TMA box; with
+  // MC > 1 another GROUPS x STAGES after them, each completed when the MC CTAs' groups have finished with the stage
+  // (used in rank 0).
   const unsigned full0 = cm_wgmma::smem_u32(bias_s + BN) + 8 * grp * STAGES;
+#if MC > 1
+  const unsigned empty0 = full0 + 8 * GROUPS * STAGES;
+  const bool leader = cm_wgmma::cluster_rank() == 0;
+#endif
   if (tid_all == 0) {
     for (int i = 0; i < GROUPS * STAGES; ++i) cm_wgmma::mbar_init(cm_wgmma::smem_u32(bias_s + BN) + 8 * i, 1);
+#if MC > 1
+    for (int i = 0; i < GROUPS * STAGES; ++i)
+      cm_wgmma::mbar_init(cm_wgmma::smem_u32(bias_s + BN) + 8 * (GROUPS * STAGES + i), MC);
+#endif
     cm_wgmma::mbar_init_fence();
   }
 #endif
@@ -469,7 +488,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if WGMMA
     cm_wgmma::fence_proxy_async();  // the weights, written by cp.async, are read by wgmma (the async proxy)
 #endif
+#if MC > 1
+    cm_wgmma::cluster_sync();  // (also the mbarriers initialised, for the other CTAs' arrivals and multicasts)
+#else
     __syncthreads();  // every group reads what all threads copied; from here on each group syncs on its own
+#endif
   }
 
   // The loader's tile: decoded when its first chunk is loaded (loads are issued in iteration order, from 0).
@@ -500,7 +523,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     cm_wgmma::fence_proxy_async();
     const unsigned bar = full0 + 8 * (it % STAGES);
     cm_wgmma::mbar_arrive_expect_tx(bar, A_STAGE * 4);
+#if MC > 1
+    // Rank 0 alone: once every CTA of the cluster has finished with this buffer's last stage (it - STAGES), one box
+    // into all of them. (The others' bytes may land before their expect_tx: the phase needs that arrival too.)
+    if (leader) {
+      if (it >= STAGES) cm_wgmma::mbar_wait(empty0 + 8 * (it % STAGES), (it / STAGES - 1) & 1);
+      cm_wgmma::tma_load_4d_multicast(cm_wgmma::smem_u32(As), &xmap, ld_iw0, ld_ih0, chunk * CK, ld_n, bar,
+                                      (unsigned short)((1u << MC) - 1));
+    }
+#else
     cm_wgmma::tma_load_4d(cm_wgmma::smem_u32(As), &xmap, ld_iw0, ld_ih0, chunk * CK, ld_n, bar);
+#endif
     (void)cstride;
 #else
     const int c0 = chunk * CK, cleft = a.C - c0;
@@ -616,6 +649,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     // Every thread of the group is done with stage it - 1 (its buffer takes stage it + STAGES - 1), then stage it's
     // box has arrived (the k-th use of a buffer completes its barrier's phase k, parity k & 1).
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
+#if MC > 1
+    // The group is done with stage it - 1: tell rank 0, if a later stage goes into its buffer.
+    if (tid == 0 && it >= 1 && it - 1 + STAGES < total_it) {
+      cm_wgmma::fence_proxy_async();  // the group's reads of the buffer before the copy engine's next writes
+      cm_wgmma::mbar_arrive_cluster(empty0 + 8 * ((it - 1) % STAGES), 0);
+    }
+#endif
     if (tid == 0 && it + STAGES - 1 < total_it) load_stage(it + STAGES - 1);
     cm_wgmma::mbar_wait(full0 + 8 * (it % STAGES), (it / STAGES) & 1);
 #else
@@ -944,4 +984,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   }
   if (STAGGER && GROUPS > 1 && grp == 0 && stagger_it == total_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
   cp_async_wait<0>();
+#if MC > 1
+  cm_wgmma::cluster_sync();  // no CTA leaves while another may still write its shared memory or arrive on it
+#endif
 }

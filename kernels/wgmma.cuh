@@ -68,4 +68,36 @@ __device__ __forceinline__ void tma_load_4d(unsigned dst, const TensorMap* map, 
       : "memory");
 }
 
+
+// Thread block clusters (MC > 1 in conv_igemm_mma.cu): the CTA's rank in its cluster, a barrier of every thread of
+// every CTA of the cluster (release / acquire: earlier shared-memory writes and mbarrier.init visible cluster-wide),
+// an arrive on the mbarrier at the same shared offset in CTA `rank` of the cluster, and one 4-D box multicast into
+// shared memory at the same offset in every CTA of `mask` (bit i: rank i), each completing on its own mbarrier at
+// offset `bar`. The arrive has the default (CTA-scope) semantics, as CUTLASS's cluster barriers do: it tells that
+// reads have completed (their values used by finished MMAs), and .release.cluster costs a MEMBAR.ALL.GPU (SASS), which
+// waits for the thread's global stores too.
+__device__ __forceinline__ unsigned cluster_rank() {
+  unsigned r;
+  asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(r));
+  return r;
+}
+__device__ __forceinline__ void cluster_sync() {
+  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
+__device__ __forceinline__ void mbar_arrive_cluster(unsigned bar, unsigned rank) {
+  asm volatile(
+      "{\n.reg .b32 ra;\nmapa.shared::cluster.u32 ra, %0, %1;\n"
+      "mbarrier.arrive.shared::cluster.b64 _, [ra];\n}" ::"r"(bar),
+      "r"(rank)
+      : "memory");
+}
+__device__ __forceinline__ void tma_load_4d_multicast(unsigned dst, const TensorMap* map, int c0, int c1, int c2,
+                                                      int c3, unsigned bar, unsigned short mask) {
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
+      " [%0], [%1, {%2, %3, %4, %5}], [%6], %7;" ::"r"(dst),
+      "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar), "h"(mask)
+      : "memory");
+}
+
 }  // namespace cm_wgmma

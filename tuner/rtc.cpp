@@ -207,12 +207,40 @@ LoadedLibrary& LoadedLibrary::operator=(LoadedLibrary&& o) noexcept {
   return *this;
 }
 
-void launch_kernel(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, void** args) {
-  if (smem > 48 * 1024)
-    CUDA_CHECK(cudaFuncSetAttribute(reinterpret_cast<const void*>(k.handle),
-                                    cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(k.handle), grid, block, args, smem, stream));
+namespace {
+cudaLaunchConfig_t cluster_config(dim3 grid, dim3 block, size_t smem, cudaStream_t stream, unsigned cluster,
+                                  cudaLaunchAttribute& attr) {
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = stream;
+  attr.id = cudaLaunchAttributeClusterDimension;
+  attr.val.clusterDim.x = cluster, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = 1;
+  cfg.attrs = &attr, cfg.numAttrs = 1;
+  return cfg;
+}
+}  // namespace
+
+void launch_kernel(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, void** args,
+                   unsigned cluster) {
+  const auto fn = reinterpret_cast<const void*>(k.handle);
+  if (smem > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  if (cluster > 1) {
+    cudaLaunchAttribute attr{};
+    const cudaLaunchConfig_t cfg = cluster_config(grid, block, smem, stream, cluster, attr);
+    CUDA_CHECK(cudaLaunchKernelExC(&cfg, fn, args));
+  } else {
+    CUDA_CHECK(cudaLaunchKernel(fn, grid, block, args, smem, stream));
+  }
   CUDA_CHECK_LAUNCH();
+}
+
+int max_active_clusters(const LoadedKernel& k, unsigned cluster, dim3 block, size_t smem) {
+  const auto fn = reinterpret_cast<const void*>(k.handle);
+  if (smem > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  cudaLaunchAttribute attr{};
+  const cudaLaunchConfig_t cfg = cluster_config(dim3(cluster), block, smem, nullptr, cluster, attr);
+  int n = 0;
+  CUDA_CHECK(cudaOccupancyMaxActiveClusters(&n, fn, &cfg));
+  return n;
 }
 
 }  // namespace convmish

@@ -71,13 +71,23 @@ class LoadedLibrary {
   LoadedKernel kernel_;
 };
 
-// Launch a run-time-compiled kernel with its arguments; checks the launch.
-void launch_kernel(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, void** args);
+// Launch a run-time-compiled kernel with its arguments; checks the launch. `cluster` > 1: thread block clusters of
+// that many CTAs along x (the grid a multiple of it).
+void launch_kernel(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, void** args,
+                   unsigned cluster = 1);
 
 template <typename... Args>
 void launch(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, Args&... args) {
   void* ptrs[] = {static_cast<void*>(&args)...};
   launch_kernel(k, grid, block, smem, stream, ptrs);
 }
+template <typename... Args>
+void launch_clustered(const LoadedKernel& k, unsigned cluster, dim3 grid, dim3 block, size_t smem,
+                      cudaStream_t stream, Args&... args) {
+  void* ptrs[] = {static_cast<void*>(&args)...};
+  launch_kernel(k, grid, block, smem, stream, ptrs, cluster);
+}
+// How many clusters of `cluster` CTAs (block threads, smem bytes each) can run on the device at once.
+int max_active_clusters(const LoadedKernel& k, unsigned cluster, dim3 block, size_t smem);
 
 }  // namespace convmish

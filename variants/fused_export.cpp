@@ -137,6 +137,9 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
   for (const auto& [n, v] : l.kernels.at(0).defines) {
     if (n == "THREEX") threex = v == "1";
     if (n == "TMA") tma = v == "1";
+    if (n == "MC" && v != "1")
+      throw UsageError(ctx.record.name() + ": mcast:" + v + " (thread block clusters) is not exported; export a " +
+                       "record with mcast:1");
   }
   if (tma) l.min_cc = std::max(l.min_cc, 90);  // fused.igemm_* tma:1: TMA boxes need sm_90
   l.summary = {std::string(pk.prep) + ": the weights arranged per channel block into the workspace" +

@@ -19,6 +19,7 @@ struct Tile {
   bool tma = false;    // tma:1 where W % 4 == 0: input patches by TMA boxes, channel planes dense
   int64_t wparts = 1;  // wgmma 3xTF32 keeps the weights' big and small parts resident
   bool f16_cross = false;  // fused.wgmma_rs_tf32f16: the cross terms in an f16 wgmma (k16)
+  int64_t mcast = 1;        // fused.wgmma_rs_*: CTAs per cluster sharing each TMA box (1 where they cannot)
   Tile() = default;
   // fused.igemm_*; with the problem, tma follows W as in Tile::wgmma.
   explicit Tile(const Config& c, const Problem* p = nullptr)
@@ -33,6 +34,8 @@ struct Tile {
     t.stages = c.at("stages"), t.unroll = 1, t.groups = c.at("groups"), t.bfrag = 0, t.is_wgmma = true;
     t.wparts = threex ? 2 : 1;
     t.tma = c.at("tma") != 0 && (!p || p->W % 4 == 0);
+    t.mcast = c.at("mcast");
+    if (p && (!t.tma || t.kblocks(*p) % t.mcast != 0)) t.mcast = 1;  // the kernel's MC: whole clusters of TMA users
     return t;
   }
   int64_t threads() const { return groups * wm * wn * 32; }
@@ -53,9 +56,9 @@ struct Tile {
     return tma ? plane : plane + ((4 - plane % 16) + 16) % 16;
   }
   // Shared memory per CTA: resident weights, `stages` input patches per warp group, the bias, and with TMA one
-  // 8-byte mbarrier per stage and group.
+  // 8-byte mbarrier per stage and group (clusters: two).
   int64_t smem_bytes(const Problem& p) const {
-    return 4 * (b_floats(p) + groups * stages * ck * csa(p) + bn) + (tma ? 8 * groups * stages : 0);
+    return 4 * (b_floats(p) + groups * stages * ck * csa(p) + bn) + (tma ? 8 * groups * stages * (mcast > 1 ? 2 : 1) : 0);
   }
   int64_t kblocks(const Problem& p) const { return (p.K + bn - 1) / bn; }
   int64_t tiles(const Problem& p) const { return (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N; }
@@ -99,6 +102,7 @@ class IgemmInstance : public PersistentInstance {
   static PersistentShape shape(const Problem& p, const Tile& t) {
     PersistentShape s{t.threads(), t.smem_bytes(p), t.groups, t.kblocks(p), t.tiles(p), t.weight_floats(p)};
     if (t.tma) s.input_box = {uint32_t(t.pws(p)), uint32_t(t.ph(p)), uint32_t(t.ck)};
+    s.cluster = t.mcast;
     return s;
   }
   Tile t_;
@@ -303,8 +307,14 @@ class FusedWgmmaRs : public Variant {
     space_.add("tma", {1, 0},
                "input patches: 1 one TMA box per stage (one thread issues it, completion on an mbarrier) where W % 4 "
                "== 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran)");
+    space_.add("mcast", {1, 2, 4},
+               "with tma:1, clusters of this many CTAs on consecutive channel blocks of the same tiles: one CTA loads "
+               "each input box and multicasts it to all (input read from L2 once per cluster); used where it divides "
+               "the channel blocks, else 1 (details.cluster says which ran)");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
+    space_.require("mcast > 1 needs tma:1 (the cluster shares TMA boxes)",
+                   [](const Config& c) { return c.at("mcast") == 1 || c.at("tma") == 1; });
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
                    [](const Config& c) { return c.at("la") < c.at("nf"); });
     space_.require("order:1 and order:2 need groups 2 (turns between two warpgroups)",
@@ -364,7 +374,7 @@ class FusedWgmmaRs : public Variant {
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
         {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
         {"TMA", t.tma ? "1" : "0"}, {"SUMS", kThreeX && !kF16Cross ? s(c.at("sums")) : "1"},
-        {"XF16", kF16Cross ? "1" : "0"}, {"FOLD_ADDS", kThreeX ? s(c.at("fadds")) : "27"}};
+        {"XF16", kF16Cross ? "1" : "0"}, {"FOLD_ADDS", kThreeX ? s(c.at("fadds")) : "27"}, {"MC", s(t.mcast)}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};

@@ -24,6 +24,9 @@ struct PersistentShape {
   // [N][C][H][W] that the main kernel takes as its fourth argument, a tensor map encoded for each launch's input; 0s:
   // none.
   std::array<uint32_t, 3> input_box = {0, 0, 0};
+  // CTAs per thread block cluster (mcast of fused.wgmma_rs_*: consecutive channel blocks sharing each TMA box); 1: no
+  // clusters.
+  int64_t cluster = 1;
 };
 
 class PersistentInstance : public Instance {
@@ -37,7 +40,14 @@ class PersistentInstance : public Instance {
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_, fn, int(s_.threads), size_t(s_.smem_bytes)));
     if (per_sm_ < 1) throw UsageError(who + ": the kernel does not fit an SM (registers or shared memory)");
     const int64_t kb = s_.kblocks;
-    const int64_t want = std::min<int64_t>(int64_t(per_sm_) * d.sm_count, (s_.tiles + s_.groups - 1) / s_.groups * kb);
+    int64_t resident = int64_t(per_sm_) * d.sm_count;
+    if (s_.cluster > 1) {  // clusters fill whole GPCs' worth of SMs only: fewer may run at once than SMs allow
+      clusters_ = max_active_clusters(main_, unsigned(s_.cluster), dim3(unsigned(s_.threads)), size_t(s_.smem_bytes));
+      if (clusters_ < 1)
+        throw UsageError(who + ": no cluster of " + std::to_string(s_.cluster) + " CTAs fits the device at once");
+      resident = std::min<int64_t>(resident, int64_t(clusters_) * s_.cluster);
+    }
+    const int64_t want = std::min<int64_t>(resident, (s_.tiles + s_.groups - 1) / s_.groups * kb);
     ctas_ = std::max<int64_t>(kb, want / kb * kb);
   }
   size_t workspace_bytes() const override { return size_t(s_.weight_floats) * 4; }
@@ -53,7 +63,11 @@ class PersistentInstance : public Instance {
       CUtensorMap xmap = encode_fp32_tensor_map(
           b.x, 4, {uint64_t(p_.W), uint64_t(p_.H), uint64_t(p_.C), uint64_t(p_.N)},
           {s_.input_box[0], s_.input_box[1], s_.input_box[2], 1});
-      convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb, xmap);
+      if (s_.cluster > 1)
+        convmish::launch_clustered(main_, unsigned(s_.cluster), grid, block, size_t(s_.smem_bytes), s, a, cwt, kb,
+                                   xmap);
+      else
+        convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb, xmap);
     } else {
       convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb);
     }
@@ -63,6 +77,7 @@ class PersistentInstance : public Instance {
     nlohmann::json j = {{"grid", ctas_},          {"block", s_.threads}, {"smem_bytes", s_.smem_bytes},
                         {"ctas_per_sm", per_sm_}, {"tiles", s_.tiles},   {"kblocks", s_.kblocks}};
     if (s_.input_box[0]) j["tma_input_box"] = s_.input_box;
+    if (s_.cluster > 1) j["cluster"] = {{"ctas", s_.cluster}, {"max_active", clusters_}};
     return j;
   }
 
@@ -70,7 +85,7 @@ class PersistentInstance : public Instance {
   Problem p_;
   PersistentShape s_;
   LoadedKernel prep_, main_;
-  int per_sm_ = 0;
+  int per_sm_ = 0, clusters_ = 0;
   int64_t ctas_ = 0;
 };
 

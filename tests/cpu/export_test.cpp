@@ -503,6 +503,24 @@ TEST(Export, WgmmaRsWithTmaLoadsEncodesTheInputsTensorMap) {
   }
 }
 
+// A wgmma_rs record whose kernel ran in thread block clusters (mcast > 1 where it applies) is refused with the
+// reason, in one line: the exported launch has no clusters.
+TEST(Export, WgmmaRsWithClustersIsRefusedWithTheReason) {
+  const std::string id = "fused.wgmma_rs_3xtf32";
+  const Variant* v = Registry::instance().find(id);
+  ASSERT_NE(v, nullptr);
+  Config c = v->space().default_config();
+  c["mcast"] = 2;
+  Record r = ok_record(1, id, c, v->precision(c), 5.9);
+  r.details = {{"smem_bytes", 100000}};
+  ExportRequest req;
+  req.results = write_results("mcast2.json", {r});
+  req.variants = id;
+  const std::string e = export_error(req);
+  EXPECT_NE(e.find("mcast:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("mcast:1"), std::string::npos) << e;
+}
+
 TEST(Export, BinaryExitsWithCode2OnBadInput) {
 #ifndef CONVMISH_TUNER
   GTEST_SKIP() << "the tuner binary's path is not known to this build";

@@ -115,10 +115,11 @@ TEST(FusedWgmmaRs, RegisterEstimateAcceptsWhatFitsAndRefusesWhatSpills) {
 // results/h200/2026-12-05_6210252).
 TEST(FusedWgmmaRs, DefaultsAreTheFastestMeasured) {
   const Config tf32 = Registry::instance().find("fused.wgmma_rs_tf32")->space().default_config();
-  EXPECT_EQ(config_string(tf32), "bn:64/ck:8/epi:1/form:2/groups:2/la:2/nf:4/order:2/round:1/stages:3/th:4/tma:1/wide:0");
+  EXPECT_EQ(config_string(tf32), "bn:64/ck:8/epi:1/form:2/groups:2/la:2/mcast:1/nf:4/order:2/round:1/stages:3/th:4/tma:1/wide:0");
   const Config x3 = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
   EXPECT_EQ(config_string(x3),
-            "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/sums:1/th:4/tma:1/wide:0");
+            "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/mcast:1/nf:4/order:2/split:1/stages:3/sums:1/th:4/tma:1/"
+            "wide:0");
 }
 
 // sums:2 (the small terms' sums apart): a third accumulator set, so 4 rows of 32 channels no longer fit the register
@@ -211,7 +212,8 @@ TEST(FusedWgmmaRs, F16CrossTermsTakeThreeXsSpaceWithOneSumSetAndTheF16Kernel) {
   const Variant* v = Registry::instance().find("fused.wgmma_rs_tf32f16");
   ASSERT_NE(v, nullptr);
   Config c = v->space().default_config();
-  EXPECT_EQ(config_string(c), "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/nf:4/order:2/split:1/stages:3/th:4/tma:1/wide:0");
+  EXPECT_EQ(config_string(c),
+            "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/mcast:1/nf:4/order:2/split:1/stages:3/th:4/tma:1/wide:0");
   EXPECT_EQ(v->precision(c), "fp32");
   Config fast = c;
   fast["form"] = 2;
@@ -233,4 +235,40 @@ TEST(FusedWgmmaRs, F16CrossTermsTakeThreeXsSpaceWithOneSumSetAndTheF16Kernel) {
   const Support s = v->supports(seed, c, h100());
   EXPECT_FALSE(s.ok);
   EXPECT_NE(s.reason.find("shared memory"), std::string::npos) << s.reason;
+}
+
+// mcast: clusters of 2 or 4 CTAs that share each TMA box. The kernel gets MC = mcast where TMA runs and the cluster
+// divides the channel blocks (the seed at bn 32: 4 blocks; at bn 64: 2), else MC = 1 (K 65 at bn 32: 3 blocks; an odd
+// width: the cp.async loader); mcast > 1 with tma:0 is outside the space. Clustered kernels compile cleanly (no
+// spills, no serialized wgmmas: the multicast, the remote arrive and the cluster barriers are outside the wgmmas' way).
+TEST(FusedWgmmaRs, ClustersShareTmaBoxesWhereTheyDivideTheChannelBlocks) {
+  for (const char* id : kIds) {
+    const Variant* v = Registry::instance().find(id);
+    ASSERT_NE(v, nullptr) << id;
+    Config c = v->space().default_config();
+    EXPECT_EQ(c.at("mcast"), 1) << id;
+    const Problem seed = parse_problem("seed");
+    EXPECT_EQ(testing_defines::main_kernel_define(*v, seed, c, "MC"), "1") << id;
+    c["bn"] = 32;
+    for (const int64_t mc : {2, 4}) {
+      c["mcast"] = mc;
+      ASSERT_FALSE(v->space().violation(c)) << id;
+      EXPECT_EQ(testing_defines::main_kernel_define(*v, seed, c, "MC"), std::to_string(mc)) << id;
+      EXPECT_EQ(testing_defines::main_kernel_define(*v, parse_problem("1,32,40,44,65,3"), c, "MC"), "1") << id;
+      EXPECT_EQ(testing_defines::main_kernel_define(*v, parse_problem("2,8,20,21,128,3"), c, "MC"), "1") << id;
+      Config no_tma = c;
+      no_tma["tma"] = 0;
+      const auto why = v->space().violation(no_tma);
+      ASSERT_TRUE(why.has_value()) << id;
+      EXPECT_NE(why->find("tma:1"), std::string::npos) << *why;
+    }
+    c["mcast"] = 4;
+    expect_clean_compile(id, c, "seed");
+    c["bn"] = 64;
+    if (!v->space().violation(c)) {  // 2 channel blocks of 64 on the seed: clusters of 4 do not divide them
+      EXPECT_EQ(testing_defines::main_kernel_define(*v, seed, c, "MC"), "1") << id;
+      c["mcast"] = 2;
+      EXPECT_EQ(testing_defines::main_kernel_define(*v, seed, c, "MC"), "2") << id;
+    }
+  }
 }
