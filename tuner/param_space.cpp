@@ -1,6 +1,7 @@
 #include "tuner/param_space.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <sstream>
 
@@ -82,10 +83,12 @@ Config ParamSpace::at_index(uint64_t index) const {
   return c;
 }
 
-std::vector<Config> ParamSpace::enumerate() const {
+std::vector<Config> ParamSpace::enumerate() const { return enumerate(std::numeric_limits<size_t>::max()); }
+
+std::vector<Config> ParamSpace::enumerate(size_t limit) const {
   std::vector<Config> out;
   const uint64_t n = cartesian_size();
-  for (uint64_t i = 0; i < n; ++i) {
+  for (uint64_t i = 0; i < n && out.size() < limit; ++i) {
     Config c = at_index(i);
     if (!violation(c)) out.push_back(std::move(c));
   }

@@ -40,8 +40,10 @@ class ParamSpace {
   uint64_t cartesian_size() const;
   // The description of the first constraint `c` violates, or of a missing/unknown parameter or value.
   std::optional<std::string> violation(const Config& c) const;
-  // Every configuration that satisfies the constraints, in lexicographic order of the value lists.
+  // Every configuration that satisfies the constraints, in lexicographic order of the value lists; with `limit`, only
+  // the first `limit` of them (the walk stops there: the large spaces hold millions).
   std::vector<Config> enumerate() const;
+  std::vector<Config> enumerate(size_t limit) const;
   // The first valid configuration (the values listed first are the defaults).
   Config default_config() const;
   // Up to `n` distinct valid configurations: the default, then draws uniformly without replacement.

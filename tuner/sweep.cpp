@@ -60,13 +60,12 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
         throw UsageError("--pin for " + v->id() + ": " + e.what() + " (choose the variants with -v)");
       }
     }
-    if (!o.pin.empty() && space.enumerate().empty())
+    if (!o.pin.empty() && space.enumerate(1).empty())
       throw UsageError("--pin " + config_string(o.pin) + ": no valid configuration of " + v->id() + " has it");
     if (!o.configs.empty()) {
       configs = given[vi];
     } else if (o.strategy == "exhaustive") {
-      configs = space.enumerate();
-      if (o.budget && configs.size() > *o.budget) configs.resize(*o.budget);
+      configs = o.budget ? space.enumerate(*o.budget) : space.enumerate();
     } else if (o.strategy == "random") {
       configs = space.sample(o.budget.value_or(16), rng);
     } else {

@@ -25,6 +25,16 @@ TEST(ParamSpace, EnumerateKeepsOnlyConfigurationsThatSatisfyConstraints) {
   for (const auto& c : all) EXPECT_GE(c.at("tile") * 8, c.at("threads"));
 }
 
+// enumerate(limit): the first `limit` valid configurations of enumerate(), in its order (the exhaustive plan's budget).
+TEST(ParamSpace, EnumerateWithALimitIsThePrefixOfTheWholeWalk) {
+  const auto all = space().enumerate();
+  for (size_t n : {0u, 1u, 4u, 6u, 100u}) {
+    const auto first = space().enumerate(n);
+    ASSERT_EQ(first.size(), std::min(n, all.size())) << n;
+    for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(first[i], all[i]) << n << " " << i;
+  }
+}
+
 TEST(ParamSpace, ViolationNamesTheConstraint) {
   const auto why = space().violation({{"tile", 8}, {"threads", 256}});
   ASSERT_TRUE(why);
