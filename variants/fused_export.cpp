@@ -127,19 +127,21 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
   const int64_t kblocks = (p.K + bn - 1) / bn, tiles = (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N;
   expect_detail(ctx, "kblocks", kblocks);
   expect_detail(ctx, "tiles", tiles);
-  const int64_t per_sm = detail(ctx.record, "ctas_per_sm");
-  const int64_t sms = ctx.meta.contains("device") ? ctx.meta["device"].value("sm_count", int64_t(-1)) : -1;
-  if (per_sm > 0 && sms > 0) {
-    const int64_t want = std::min(per_sm * sms, (tiles + groups - 1) / groups * kblocks);
-    expect_detail(ctx, "grid", std::max(kblocks, want / kblocks * kblocks));
-  }
   bool threex = false, tma = false;
+  int64_t cluster = 1;  // fused.wgmma_rs_* mcast: CTAs per thread block cluster
   for (const auto& [n, v] : l.kernels.at(0).defines) {
     if (n == "THREEX") threex = v == "1";
     if (n == "TMA") tma = v == "1";
-    if (n == "MC" && v != "1")
-      throw UsageError(ctx.record.name() + ": mcast:" + v + " (thread block clusters) is not exported; export a " +
-                       "record with mcast:1");
+    if (n == "MC") cluster = std::stoll(v);
+  }
+  const int64_t per_sm = detail(ctx.record, "ctas_per_sm");
+  const int64_t sms = ctx.meta.contains("device") ? ctx.meta["device"].value("sm_count", int64_t(-1)) : -1;
+  if (per_sm > 0 && sms > 0) {
+    int64_t fit = per_sm * sms;
+    if (cluster > 1 && ctx.record.details.contains("cluster"))  // clusters fit whole GPCs: at most this many at once
+      fit = std::min(fit, ctx.record.details["cluster"].value("max_active", fit) * cluster);
+    const int64_t want = std::min(fit, (tiles + groups - 1) / groups * kblocks);
+    expect_detail(ctx, "grid", std::max(kblocks, want / kblocks * kblocks));
   }
   if (tma) l.min_cc = std::max(l.min_cc, 90);  // fused.igemm_* tma:1: TMA boxes need sm_90
   l.summary = {std::string(pk.prep) + ": the weights arranged per channel block into the workspace" +
@@ -148,7 +150,8 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
                    std::to_string(bn) + " output channels' weights resident in shared memory (" +
                    std::to_string(smem) + " B), " + std::to_string(groups) + " warp group(s) on " +
                    std::to_string(th) + "x" + std::to_string(tw) + " pixel tiles, " + pk.math +
-                   (threex ? " 3xTF32" : " TF32") + ", bias and Mish epilogue"};
+                   (threex ? " 3xTF32" : " TF32") + ", bias and Mish epilogue" +
+                   (cluster > 1 ? ", in clusters of " + std::to_string(cluster) + " CTAs sharing each input box" : "")};
   // The launch below is written for the igemm kernels; the wgmma kernels differ only in their names.
   auto rename = [&](std::string code) {
     for (auto [from, to] : {std::pair<std::string, std::string>{"igemm_weights", pk.prep}, {"conv_igemm_mma", pk.main},
@@ -201,17 +204,36 @@ static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_
   if (tiles > 0x7fffffffLL || kblocks * B_FLOATS > 0x7fffffffLL) return "problem too large";
   std::string e = cm_dynamic_smem((const void*)conv_igemm_mma, "conv_igemm_mma", kIgemmSmem);
   if (!e.empty()) return e;
-  static int cached_device = -1, sms = 0, per_sm = 0;  // occupancy, once per device as the tuner's instance does
-  int device = 0;
+  static int cached_device = -1, sms = 0, per_sm = 0, clusters = 0;  // occupancy, once per device as the tuner's
+  int device = 0;                                                      // instance does
   if (cudaGetDevice(&device) != cudaSuccess) return cm_launch_error("cudaGetDevice");
+#if MC > 1
+  // Thread block clusters of MC CTAs (mcast): rank 0 of each multicasts the input boxes to all of them.
+  cudaLaunchAttribute cluster_dim{};
+  cluster_dim.id = cudaLaunchAttributeClusterDimension;
+  cluster_dim.val.clusterDim.x = MC, cluster_dim.val.clusterDim.y = 1, cluster_dim.val.clusterDim.z = 1;
+  cudaLaunchConfig_t cfg{};
+  cfg.blockDim = dim3(THREADS), cfg.dynamicSmemBytes = kIgemmSmem, cfg.stream = s;
+  cfg.attrs = &cluster_dim, cfg.numAttrs = 1;
+#endif
   if (device != cached_device) {
     if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
         cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, conv_igemm_mma, THREADS, kIgemmSmem) != cudaSuccess)
       return cm_launch_error("occupancy of conv_igemm_mma");
+#if MC > 1
+    cfg.gridDim = dim3(MC);
+    if (cudaOccupancyMaxActiveClusters(&clusters, conv_igemm_mma, &cfg) != cudaSuccess)
+      return cm_launch_error("cluster occupancy of conv_igemm_mma");
+    if (clusters < 1) return "no cluster of " + std::to_string(MC) + " CTAs of conv_igemm_mma fits the device at once";
+#endif
     cached_device = device;
   }
   if (per_sm < 1) return "conv_igemm_mma does not fit an SM (registers or shared memory)";
-  const long long fit = (long long)per_sm * sms, need = (tiles + kIgemmGroups - 1) / kIgemmGroups * kblocks;
+  long long fit = (long long)per_sm * sms;
+  const long long need = (tiles + kIgemmGroups - 1) / kIgemmGroups * kblocks;
+#if MC > 1
+  if ((long long)clusters * MC < fit) fit = (long long)clusters * MC;
+#endif
   const long long want = fit < need ? fit : need;
   const long long ctas = want / kblocks * kblocks > kblocks ? want / kblocks * kblocks : kblocks;
   float* wt = static_cast<float*>(workspace);
@@ -220,7 +242,11 @@ static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_
   e = cm_launch_error("igemm_weights");
   if (!e.empty()) return e;
 )CU") + (tma ? "  cm_wgmma::TensorMap xmap;\n  e = cm_input_tensor_map(a, &xmap);\n  if (!e.empty()) return e;\n"
+               "#if MC > 1\n  cfg.gridDim = dim3((unsigned)ctas);\n"
+               "  (void)cudaLaunchKernelEx(&cfg, conv_igemm_mma, a, (const float*)wt, (int)kblocks, xmap);  // (its error: "
+               "below)\n#else\n"
                "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks, xmap);\n"
+               "#endif\n"
              : "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);\n") +
                   "  return cm_launch_error(\"conv_igemm_mma\");\n}\n");
   return l;

@@ -503,22 +503,31 @@ TEST(Export, WgmmaRsWithTmaLoadsEncodesTheInputsTensorMap) {
   }
 }
 
-// A wgmma_rs record whose kernel ran in thread block clusters (mcast > 1 where it applies) is refused with the
-// reason, in one line: the exported launch has no clusters.
-TEST(Export, WgmmaRsWithClustersIsRefusedWithTheReason) {
+// A wgmma_rs record whose kernel ran in thread block clusters (mcast > 1 where it applies) exports a launch in
+// clusters of that size (cudaLaunchKernelEx with the cluster attribute, the grid capped by the clusters that fit at
+// once); with mcast:1 the launch has no cluster code. Both compile with nvcc as load_inline builds them.
+TEST(Export, WgmmaRsWithClustersLaunchesClusters) {
   const std::string id = "fused.wgmma_rs_3xtf32";
   const Variant* v = Registry::instance().find(id);
   ASSERT_NE(v, nullptr);
   Config c = v->space().default_config();
-  c["mcast"] = 2;
-  Record r = ok_record(1, id, c, v->precision(c), 5.9);
-  r.details = {{"smem_bytes", 100000}};
-  ExportRequest req;
-  req.results = write_results("mcast2.json", {r});
-  req.variants = id;
-  const std::string e = export_error(req);
-  EXPECT_NE(e.find("mcast:2"), std::string::npos) << e;
-  EXPECT_NE(e.find("mcast:1"), std::string::npos) << e;
+  for (const int64_t mc : {2, 1}) {
+    c["mcast"] = mc;
+    Record r = ok_record(1, id, c, v->precision(c), 5.9);
+    r.details = {{"smem_bytes", 100000}};
+    ExportRequest req;
+    req.results = write_results("mcast" + std::to_string(mc) + ".json", {r});
+    req.variants = id;
+    const ExportedModule m = export_pytorch(req);
+    const std::string cuda = cuda_part(m.python);
+    EXPECT_NE(cuda.find("#define MC " + std::to_string(mc)), std::string::npos);
+    EXPECT_NE(cuda.find("cudaLaunchKernelEx(&cfg, conv_igemm_mma"), std::string::npos);  // (behind #if MC > 1)
+    EXPECT_NE(cuda.find("cudaOccupancyMaxActiveClusters"), std::string::npos);
+    if (have(nvcc())) {
+      const std::string errors = nvcc_errors(m.python, "wgmma_rs_mc" + std::to_string(mc), false);
+      EXPECT_EQ(errors, "") << errors;
+    }
+  }
 }
 
 TEST(Export, BinaryExitsWithCode2OnBadInput) {
