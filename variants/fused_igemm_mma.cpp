@@ -273,7 +273,10 @@ class FusedWgmmaRs : public Variant {
     // wins for TF32 too: 2.422 / 2.384 ms against 2.458 / 2.461 for order 0 and 2.653 / 2.632 for tma:0; 3xTF32 with
     // tma:1 5.905 against 6.596 ms for tma:0 (one round; 5.995 / 5.951 against 6.574 / 6.536 in the call before).
     // 3xTF32 sums:2 needs th 3 and took 6.077 / 6.129 ms against the default's 5.997 / 6.046 (sums:1 at th 3: 6.251 /
-    // 6.247; H100, 2026-12-06, results/h100/2026-12-06_7f4a6f3-sums).
+    // 6.247; H100, 2026-12-06, results/h100/2026-12-06_7f4a6f3-sums). mcast (clusters sharing the TMA boxes) stays 1:
+    // pairs took 6.085 / 6.139 ms for 3xTF32 against 6.079 / 6.177, 2.452 / 2.460 for TF32 against 2.403 / 2.420 and
+    // 5.415 / 5.415 for tf32f16 against 5.238 / 5.240; clusters of 4 were 7-9 % slower (30 fit at once: 120 CTAs on
+    // 132 SMs). H100, 2026-12-06, results/h100/2026-12-06_824dbfb-mcast.
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
