@@ -43,7 +43,7 @@
 //   rank 0 loads each stage's box once and multicasts it into all MC CTAs (the input is read from L2 once per MC
 //   channel blocks instead of once per block). Each CTA's group arrives on rank 0's `empty` mbarrier of a stage
 //   when it has finished with it, and rank 0 waits for all MC before it overwrites the stage; every CTA expects the
-//   box's bytes on its own `full` mbarrier.
+//   box's bytes on its own `full` mbarrier. On the H100 seed it was not faster (README, "Thread block clusters").
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)

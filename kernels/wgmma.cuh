@@ -68,7 +68,6 @@ __device__ __forceinline__ void tma_load_4d(unsigned dst, const TensorMap* map, 
       : "memory");
 }
 
-
 // Thread block clusters (MC > 1 in conv_igemm_mma.cu): the CTA's rank in its cluster, a barrier of every thread of
 // every CTA of the cluster (release / acquire: earlier shared-memory writes and mbarrier.init visible cluster-wide),
 // an arrive on the mbarrier at the same shared offset in CTA `rank` of the cluster, and one 4-D box multicast into
