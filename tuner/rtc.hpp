@@ -77,15 +77,14 @@ void launch_kernel(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cu
                    unsigned cluster = 1);
 
 template <typename... Args>
-void launch(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, Args&... args) {
-  void* ptrs[] = {static_cast<void*>(&args)...};
-  launch_kernel(k, grid, block, smem, stream, ptrs);
-}
-template <typename... Args>
 void launch_clustered(const LoadedKernel& k, unsigned cluster, dim3 grid, dim3 block, size_t smem,
                       cudaStream_t stream, Args&... args) {
   void* ptrs[] = {static_cast<void*>(&args)...};
   launch_kernel(k, grid, block, smem, stream, ptrs, cluster);
+}
+template <typename... Args>
+void launch(const LoadedKernel& k, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, Args&... args) {
+  launch_clustered(k, 1, grid, block, smem, stream, args...);
 }
 // How many clusters of `cluster` CTAs (block threads, smem bytes each) can run on the device at once.
 int max_active_clusters(const LoadedKernel& k, unsigned cluster, dim3 block, size_t smem);

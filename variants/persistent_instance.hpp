@@ -63,11 +63,8 @@ class PersistentInstance : public Instance {
       CUtensorMap xmap = encode_fp32_tensor_map(
           b.x, 4, {uint64_t(p_.W), uint64_t(p_.H), uint64_t(p_.C), uint64_t(p_.N)},
           {s_.input_box[0], s_.input_box[1], s_.input_box[2], 1});
-      if (s_.cluster > 1)
-        convmish::launch_clustered(main_, unsigned(s_.cluster), grid, block, size_t(s_.smem_bytes), s, a, cwt, kb,
-                                   xmap);
-      else
-        convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb, xmap);
+      // (a cluster of 1 is a plain launch)
+      convmish::launch_clustered(main_, unsigned(s_.cluster), grid, block, size_t(s_.smem_bytes), s, a, cwt, kb, xmap);
     } else {
       convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb);
     }

@@ -505,7 +505,7 @@ TEST(Export, WgmmaRsWithTmaLoadsEncodesTheInputsTensorMap) {
 
 // A wgmma_rs record whose kernel ran in thread block clusters (mcast > 1 where it applies) exports a launch in
 // clusters of that size (cudaLaunchKernelEx with the cluster attribute, the grid capped by the clusters that fit at
-// once); with mcast:1 the launch has no cluster code. Both compile with nvcc as load_inline builds them.
+// once); with mcast:1 that code is compiled out (#if MC > 1). Both compile with nvcc as load_inline builds them.
 TEST(Export, WgmmaRsWithClustersLaunchesClusters) {
   const std::string id = "fused.wgmma_rs_3xtf32";
   const Variant* v = Registry::instance().find(id);
