@@ -44,6 +44,15 @@
 //   channel blocks instead of once per block). Each CTA's group arrives on rank 0's `empty` mbarrier of a stage
 //   when it has finished with it, and rank 0 waits for all MC before it overwrites the stage; every CTA expects the
 //   box's bytes on its own `full` mbarrier. On the H100 seed it was not faster (README, "Thread block clusters").
+// - TSTORE=1 (WGMMA with TMA; the host sets it only where Q >= 64 and P x Q % 4 == 0): the outputs leave by TMA
+//   store boxes instead of each thread's stores. The epilogue runs Mish on every accumulator in place, then writes a
+//   tile row's 64 pixels x 8 channels at a time (a unit: two 32-pixel boxes of 1 KB, 128-byte rows of one channel
+//   whose 16-byte chunks are XOR-swizzled by the channel, as the tensor map's SWIZZLE_128B reads them: the 32 lanes'
+//   writes hit 32 banks) into the group's input stage that the tile's last chunk used, which no load refills before
+//   the next tile starts; ST_NB units rotate there, and thread 0 sends each out once the group has written it. The
+//   output is a 3-D tensor [N][K][P x Q] (rows flattened: a row stride of Q x 4 bytes need not be a multiple of 16),
+//   so a box must not cross a row: tile columns start at min(64 tw, Q - 64), the last tile of a row overlapping its
+//   neighbour (both write the same values there).
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -117,6 +126,9 @@
 #endif
 #ifndef MC
 #define MC 1  // TMA: CTAs per cluster, MC channel blocks of the same tiles; rank 0 multicasts each box to all MC
+#endif
+#ifndef TSTORE
+#define TSTORE 0  // 1 (WGMMA, TMA): outputs by TMA store boxes from shared memory (see the header)
 #endif
 #ifndef SUMS
 #define SUMS 1  // WGMMA 3xTF32: tensor-core sum sets per row: 1 all three products', 2 the small terms' apart
@@ -216,6 +228,10 @@ static_assert(SUMS == 1 || (SUMS == 2 && WGMMA && THREEX), "SUMS 2: the wgmma 3x
 static_assert(!XF16 || (THREEX && SUMS == 1), "XF16: the 3xTF32 kernels (wgmma: with one sum set)");
 static_assert(!TMA || VEC, "TMA: W % 4 == 0 (the tensor map's 16-byte strides)");
 static_assert(MC == 1 || (TMA && (MC == 2 || MC == 4)), "MC: clusters of 2 or 4 CTAs share TMA boxes");
+static_assert(!TSTORE || (WGMMA && TMA), "TSTORE: the wgmma kernels with TMA input boxes");
+// TSTORE: staging units of 2 KB in a stage buffer whose start is rounded up to 1024 bytes (SWIZZLE_128B's period)
+#define ST_NB ((A_STAGE * 4 - 1008) / 2048 < 6 ? (A_STAGE * 4 - 1008) / 2048 : 6)
+static_assert(!TSTORE || ST_NB >= 2, "TSTORE: two staging units in an input stage");
 static_assert(!ORDER || (GROUPS == 2 && (WGMMA || ORDER == 2)),
               "ORDER: turns between two groups (1: at the wgmmas, WGMMA only; 2: at the epilogues)");
 #define SWZ(n) ((CPS % 32 == 0) ? (((n)&3) << 3) : 0)
@@ -435,6 +451,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
                                                                     ,
                                                                     const __grid_constant__ cm_wgmma::TensorMap xmap
 #endif
+#if TSTORE
+                                                                    ,
+                                                                    const __grid_constant__ cm_wgmma::TensorMap ymap
+#endif
 ) {
   extern __shared__ float4 smem4[];
   float* smem = reinterpret_cast<float*>(smem4);
@@ -461,6 +481,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   }
 #endif
   const int tiles_w = (a.Q + TW - 1) / TW, tiles_h = (a.P + TH - 1) / TH;
+  // The first output column of tile column tw_i (TSTORE: the last one of a row ends at Q, see the header)
+  auto tile_col = [&](int tw_i) { return TSTORE ? min(tw_i * TW, a.Q - TW) : tw_i * TW; };
   const int total_tiles = tiles_w * tiles_h * a.N;
   const int kb = blockIdx.x % kblocks;
   const int tile0 = (blockIdx.x / kblocks) * GROUPS + grp, tile_step = (gridDim.x / kblocks) * GROUPS;
@@ -510,7 +532,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       r /= tiles_w;
       const int th_i = r % tiles_h;
       ld_xn = a.x + (r / tiles_h) * img;
-      ld_ih0 = th_i * TH * STRIDE - PAD, ld_iw0 = tw_i * TW * STRIDE - PAD - SH;
+      ld_ih0 = th_i * TH * STRIDE - PAD, ld_iw0 = tile_col(tw_i) * STRIDE - PAD - SH;
 #if TMA
       ld_n = r / tiles_h;
 #endif
@@ -649,6 +671,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
     // Every thread of the group is done with stage it - 1 (its buffer takes stage it + STAGES - 1), then stage it's
     // box has arrived (the k-th use of a buffer completes its barrier's phase k, parity k & 1).
     asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
+#if TSTORE
+    // A tile's first chunk: the last tile's store boxes staged in stage it - 1's buffer have been read out of it.
+    if (tid == 0 && it > 0 && it % nchunks == 0) cm_wgmma::bulk_wait_read<0>();
+#endif
 #if MC > 1
     // The group is done with stage it - 1: tell rank 0, if a later stage goes into its buffer.
     if (tid == 0 && it >= 1 && it - 1 + STAGES < total_it) {
@@ -919,15 +945,65 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
       r /= tiles_w;
       const int th_i = r % tiles_h;
       const int n = r / tiles_h;
-      const long long plane = (long long)a.P * a.Q;
       const int kt = k0 + wn * (BN / WN) + 2 * t;  // this thread's first output channel
+#if !TSTORE
+      const long long plane = (long long)a.P * a.Q;
       const int kleft = a.K - kt;
       float* yb = a.y + ((long long)n * a.K + kt) * plane;
+#endif
       float bias[NI][2];
 #pragma unroll
       for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
         for (int j = 0; j < 2; ++j) bias[ni][j] = bias_s[kt - k0 + ni * 8 + j];  // 0 beyond K
+      // (XF16: the products carry 2^(11 + XB), an exact scale taken out in the add of the bias)
+      auto biased = [&](float v, float b) { return XF16 ? fmaf(v, 1.f / XSCALE, b) : v + b; };
+#if TSTORE
+      // Row by row, Mish on the row's accumulators in place, then unit by unit (channels 8 ni .. 8 ni + 7): written
+      // into staging unit u % ST_NB (see the header), the writes made visible to the copy engine, and once the group
+      // has passed its barrier, sent out by thread 0 as two boxes (rows past P not at all). Before that barrier
+      // thread 0 waits until unit u + 1 - ST_NB's boxes have been read, so that unit u + 1 may overwrite them.
+      const unsigned stg = (cm_wgmma::smem_u32(As0 + (it_last % STAGES) * A_STAGE) + 1023u) & ~1023u;
+      asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));  // the group's reads of that stage are done
+      const int ow0 = tile_col(tw_i);
+#pragma unroll
+      for (int mi = 0; mi < MI; ++mi) {
+        const int oh = th_i * TH + mi;
+#pragma unroll
+        for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            acc[mi][ni][j] = cm::mish_repeat<MISH_FORM>(biased(acc[mi][ni][j], bias[ni][j % 2]), MISH_COUNT);
+#pragma unroll
+        for (int ni = 0; ni < NI; ++ni) {
+          const unsigned ub = stg + ((mi * NI + ni) % ST_NB) * 2048;
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int m = wm * 16 + g + 8 * e, mm = m & 31;  // the pixel (rows g, g + 8) and its place in a box
+#pragma unroll
+            for (int j = 0; j < 2; ++j) {
+              const int c = 2 * t + j;  // the channel: row c of the box, its 16-byte chunks XORed with c
+              cm_wgmma::st_shared(ub + (m >> 5) * 1024 + c * 128 + (((mm >> 2) ^ c) << 4) + (mm & 3) * 4,
+                                  acc[mi][ni][2 * e + j]);
+            }
+          }
+          cm_wgmma::fence_proxy_async();
+          if (tid == 0) cm_wgmma::bulk_wait_read<ST_NB - 2>();
+          asm volatile("bar.sync %0, %1;" ::"r"(1 + grp), "n"(GTHREADS));
+          if (tid == 0) {
+            if (oh < a.P) {
+              const int p0 = oh * a.Q + ow0, kc = k0 + ni * 8;
+              cm_wgmma::tma_store_3d(&ymap, p0, kc, n, ub);
+              cm_wgmma::tma_store_3d(&ymap, p0 + 32, kc, n, ub + 1024);
+            }
+            cm_wgmma::bulk_commit();
+          }
+        }
+      }
+#if THREEX
+      zero_tile(acc);
+#endif
+#else
       const bool pairs_aligned = PAIRS && a.Q % 2 == 0;  // then every pixel pair (2g, 2g+1) starts 8-byte aligned
 #pragma unroll
       for (int mi = 0; mi < MI; ++mi) {
@@ -935,7 +1011,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
         // 2g+1 or g, g+8). A store instruction covers whole 32-byte sectors: 8 consecutive pixels of 4 channels,
         // or 16 of 4 with pairs.
         const int m = pix(mi);
-        const int oh = th_i * TH + m / TW, ow = tw_i * TW + m % TW;
+        const int oh = th_i * TH + m / TW, ow = tile_col(tw_i) + m % TW;
         const bool in0 = oh < a.P && ow < a.Q, in1 = oh < a.P && ow + kPix1 < a.Q;
         float* yp = yb + (oh * a.Q + ow);
 #pragma unroll
@@ -943,13 +1019,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #pragma unroll
           for (int j = 0; j < 2; ++j) {
             // Mish on every accumulator, only the stores predicated: no branches around the math.
-#if XF16
-            // (the products carry 2^(11 + XB): an exact scale, taken out in the add of the bias)
-            float v0 = fmaf(acc[mi][ni][j], 1.f / XSCALE, bias[ni][j]),
-                  v1 = fmaf(acc[mi][ni][2 + j], 1.f / XSCALE, bias[ni][j]);
-#else
-            float v0 = acc[mi][ni][j] + bias[ni][j], v1 = acc[mi][ni][2 + j] + bias[ni][j];
-#endif
+            float v0 = biased(acc[mi][ni][j], bias[ni][j]), v1 = biased(acc[mi][ni][2 + j], bias[ni][j]);
             v0 = cm::mish_repeat<MISH_FORM>(v0, MISH_COUNT), v1 = cm::mish_repeat<MISH_FORM>(v1, MISH_COUNT);
             float* q = yp + (ni * 8 + j) * plane;
             const bool kin = ni * 8 + j < kleft;
@@ -979,11 +1049,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #endif
           }
       }
+#endif  // TSTORE
       if (ORDER == 2) pass_turn(it_last / nchunks);  // the other group's epilogue
     }
   }
   if (STAGGER && GROUPS > 1 && grp == 0 && stagger_it == total_it) asm volatile("bar.arrive 15, %0;" ::"n"(2 * GTHREADS));
   cp_async_wait<0>();
+#if TSTORE
+  if (tid == 0) cm_wgmma::bulk_wait_all();  // the last boxes written before the CTA (and its shared memory) ends
+#endif
 #if MC > 1
   cm_wgmma::cluster_sync();  // no CTA leaves while another may still write its shared memory or arrive on it
 #endif

@@ -68,6 +68,26 @@ __device__ __forceinline__ void tma_load_4d(unsigned dst, const TensorMap* map, 
       : "memory");
 }
 
+// TMA stores (TSTORE in conv_igemm_mma.cu): one 3-D box from shared memory at `src` (laid out as the map's swizzle
+// reads it; 1024-byte aligned for SWIZZLE_128B) to the tensor at coordinates (c0 innermost, c1, c2); elements outside
+// the tensor are not written. The copies complete in bulk groups of the issuing thread: commit closes a group,
+// wait_read<N> waits until at most N of its groups may still read their shared memory, wait_all until every write
+// has been made.
+__device__ __forceinline__ void tma_store_3d(const TensorMap* map, int c0, int c1, int c2, unsigned src) {
+  asm volatile("cp.async.bulk.tensor.3d.global.shared::cta.bulk_group [%0, {%1, %2, %3}], [%4];" ::"l"(map), "r"(c0),
+               "r"(c1), "r"(c2), "r"(src)
+               : "memory");
+}
+__device__ __forceinline__ void bulk_commit() { asm volatile("cp.async.bulk.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void bulk_wait_read() {
+  asm volatile("cp.async.bulk.wait_group.read %0;" ::"n"(N) : "memory");
+}
+__device__ __forceinline__ void bulk_wait_all() { asm volatile("cp.async.bulk.wait_group 0;" ::: "memory"); }
+__device__ __forceinline__ void st_shared(unsigned addr, float v) {
+  asm volatile("st.shared.f32 [%0], %1;" ::"r"(addr), "f"(v) : "memory");
+}
+
 // Thread block clusters (MC > 1 in conv_igemm_mma.cu): the CTA's rank in its cluster, a barrier of every thread of
 // every CTA of the cluster (release / acquire: earlier shared-memory writes and mbarrier.init visible cluster-wide),
 // an arrive on the mbarrier at the same shared offset in CTA `rank` of the cluster, and one 4-D box multicast into

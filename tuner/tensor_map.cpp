@@ -28,7 +28,7 @@ EncodeTiled encoder() {
 }  // namespace
 
 CUtensorMap encode_fp32_tensor_map(const float* base, int rank, const std::array<uint64_t, 5>& dims,
-                                   const std::array<uint32_t, 5>& box) {
+                                   const std::array<uint32_t, 5>& box, bool swizzle128) {
   if (rank < 1 || rank > 5) throw std::runtime_error("tensor map rank " + std::to_string(rank) + ": 1 to 5");
   cuuint64_t size[5], stride[4];
   cuuint32_t b[5], elem[5];
@@ -40,7 +40,8 @@ CUtensorMap encode_fp32_tensor_map(const float* base, int rank, const std::array
   }
   CUtensorMap map;
   const CUresult r = encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, cuuint32_t(rank), const_cast<float*>(base),
-                               size, stride, b, elem, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+                               size, stride, b, elem, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                               swizzle128 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_NONE,
                                CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS) {
     std::string dims_s, box_s;

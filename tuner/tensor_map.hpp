@@ -11,9 +11,11 @@ namespace convmish {
 
 // An fp32 tensor of up to 5 dimensions, innermost first: `dims` sizes, `box` the box one copy moves (each at most
 // 256, box[0] * 4 bytes a multiple of 16), contiguous innermost with `dims`-derived strides (each a multiple of 16
-// bytes: the caller checks). Elements outside the tensor arrive as zeros. Throws std::runtime_error with the
-// driver's error when the encoder is missing or refuses.
+// bytes: the caller checks). Elements outside the tensor arrive as zeros (loads) or are not written (stores).
+// `swizzle128`: shared memory in 128-byte rows whose 16-byte chunks are XORed with the row (mod 8), box[0] * 4 at
+// most 128 (TMA stores of the wgmma_rs epilogue). Throws std::runtime_error with the driver's error when the encoder
+// is missing or refuses.
 CUtensorMap encode_fp32_tensor_map(const float* base, int rank, const std::array<uint64_t, 5>& dims,
-                                   const std::array<uint32_t, 5>& box);
+                                   const std::array<uint32_t, 5>& box, bool swizzle128 = false);
 
 }  // namespace convmish

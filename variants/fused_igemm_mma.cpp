@@ -20,6 +20,7 @@ struct Tile {
   int64_t wparts = 1;  // wgmma 3xTF32 keeps the weights' big and small parts resident
   bool f16_cross = false;  // fused.wgmma_rs_tf32f16: the cross terms in an f16 wgmma (k16)
   int64_t mcast = 1;        // fused.wgmma_rs_*: CTAs per cluster sharing each TMA box (1 where they cannot)
+  bool tstore = false;      // fused.wgmma_rs_* tstore:1 where it runs: outputs by TMA store boxes
   Tile() = default;
   // fused.igemm_*; with the problem, tma follows W as in Tile::wgmma.
   explicit Tile(const Config& c, const Problem* p = nullptr)
@@ -36,6 +37,9 @@ struct Tile {
     t.tma = c.at("tma") != 0 && (!p || p->W % 4 == 0);
     t.mcast = c.at("mcast");
     if (p && (!t.tma || t.kblocks(*p) % t.mcast != 0)) t.mcast = 1;  // the kernel's MC: whole clusters of TMA users
+    // TSTORE: with TMA input boxes (the tiles' column starts then need no alignment), whole 64-pixel boxes within a
+    // row (Q >= 64) and the output's channel stride P*Q*4 a multiple of 16 bytes
+    t.tstore = c.at("tstore") != 0 && t.tma && (!p || (p->Q() >= 64 && p->P() * p->Q() % 4 == 0));
     return t;
   }
   int64_t threads() const { return groups * wm * wn * 32; }
@@ -102,6 +106,7 @@ class IgemmInstance : public PersistentInstance {
   static PersistentShape shape(const Problem& p, const Tile& t) {
     PersistentShape s{t.threads(), t.smem_bytes(p), t.groups, t.kblocks(p), t.tiles(p), t.weight_floats(p)};
     if (t.tma) s.input_box = {uint32_t(t.pws(p)), uint32_t(t.ph(p)), uint32_t(t.ck)};
+    if (t.tstore) s.output_box = {32, 8};  // (kernels/conv_igemm_mma.cu: two per staging unit)
     s.cluster = t.mcast;
     return s;
   }
@@ -314,8 +319,14 @@ class FusedWgmmaRs : public Variant {
                "with tma:1, clusters of this many CTAs on consecutive channel blocks of the same tiles: one CTA loads "
                "each input box and multicasts it to all (input read from L2 once per cluster); used where it divides "
                "the channel blocks, else 1 (details.cluster says which ran)");
+    space_.add("tstore", {0, 1},
+               "outputs: 1 TMA store boxes (32 pixels x 8 channels, staged in shared memory) where tma:1 runs, Q >= "
+               "64 and P*Q % 4 == 0, else as 0: each thread's stores from its accumulators (details.tma_output_box "
+               "says which ran)");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
+    space_.require("tstore:1 needs tma:1 (tile columns start anywhere)",
+                   [](const Config& c) { return c.at("tstore") == 0 || c.at("tma") == 1; });
     space_.require("mcast > 1 needs tma:1 (the cluster shares TMA boxes)",
                    [](const Config& c) { return c.at("mcast") == 1 || c.at("tma") == 1; });
     space_.require("la < nf (a fragment set is loaded la steps before its wgmmas and reused nf steps later)",
@@ -377,7 +388,8 @@ class FusedWgmmaRs : public Variant {
         {"EPI_PRED", s(c.at("epi"))}, {"UNROLL_TAPS", "1"}, {"ROUND_A", kThreeX ? "1" : s(c.at("round"))},
         {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
         {"TMA", t.tma ? "1" : "0"}, {"SUMS", kThreeX && !kF16Cross ? s(c.at("sums")) : "1"},
-        {"XF16", kF16Cross ? "1" : "0"}, {"FOLD_ADDS", kThreeX ? s(c.at("fadds")) : "27"}, {"MC", s(t.mcast)}};
+        {"XF16", kF16Cross ? "1" : "0"}, {"FOLD_ADDS", kThreeX ? s(c.at("fadds")) : "27"}, {"MC", s(t.mcast)},
+        {"TSTORE", t.tstore ? "1" : "0"}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};

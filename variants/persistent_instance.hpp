@@ -24,6 +24,9 @@ struct PersistentShape {
   // [N][C][H][W] that the main kernel takes as its fourth argument, a tensor map encoded for each launch's input; 0s:
   // none.
   std::array<uint32_t, 3> input_box = {0, 0, 0};
+  // TMA output stores (tstore:1 of fused.wgmma_rs_*, with input_box): the kernel's fifth argument, a tensor map of the
+  // output as [N][K][P x Q] in 128-byte-swizzled boxes of these pixels x channels; 0s: none.
+  std::array<uint32_t, 2> output_box = {0, 0};
   // CTAs per thread block cluster (mcast of fused.wgmma_rs_*: consecutive channel blocks sharing each TMA box); 1: no
   // clusters.
   int64_t cluster = 1;
@@ -64,7 +67,16 @@ class PersistentInstance : public Instance {
           b.x, 4, {uint64_t(p_.W), uint64_t(p_.H), uint64_t(p_.C), uint64_t(p_.N)},
           {s_.input_box[0], s_.input_box[1], s_.input_box[2], 1});
       // (a cluster of 1 is a plain launch)
-      convmish::launch_clustered(main_, unsigned(s_.cluster), grid, block, size_t(s_.smem_bytes), s, a, cwt, kb, xmap);
+      if (s_.output_box[0]) {
+        const uint64_t pq = uint64_t(p_.P()) * uint64_t(p_.Q());
+        CUtensorMap ymap = encode_fp32_tensor_map(b.y, 3, {pq, uint64_t(p_.K), uint64_t(p_.N)},
+                                                  {s_.output_box[0], s_.output_box[1], 1}, true);
+        convmish::launch_clustered(main_, unsigned(s_.cluster), grid, block, size_t(s_.smem_bytes), s, a, cwt, kb,
+                                   xmap, ymap);
+      } else {
+        convmish::launch_clustered(main_, unsigned(s_.cluster), grid, block, size_t(s_.smem_bytes), s, a, cwt, kb,
+                                   xmap);
+      }
     } else {
       convmish::launch(main_, grid, block, size_t(s_.smem_bytes), s, a, cwt, kb);
     }
@@ -74,6 +86,7 @@ class PersistentInstance : public Instance {
     nlohmann::json j = {{"grid", ctas_},          {"block", s_.threads}, {"smem_bytes", s_.smem_bytes},
                         {"ctas_per_sm", per_sm_}, {"tiles", s_.tiles},   {"kblocks", s_.kblocks}};
     if (s_.input_box[0]) j["tma_input_box"] = s_.input_box;
+    if (s_.output_box[0]) j["tma_output_box"] = s_.output_box;
     if (s_.cluster > 1) j["cluster"] = {{"ctas", s_.cluster}, {"max_active", clusters_}};
     return j;
   }
