@@ -44,15 +44,15 @@
 //   channel blocks instead of once per block). Each CTA's group arrives on rank 0's `empty` mbarrier of a stage
 //   when it has finished with it, and rank 0 waits for all MC before it overwrites the stage; every CTA expects the
 //   box's bytes on its own `full` mbarrier. On the H100 seed it was not faster (README, "Thread block clusters").
-// - TSTORE=1 (WGMMA with TMA; the host sets it only where Q >= 64 and P x Q % 4 == 0): the outputs leave by TMA
+// - TSTORE=1 (WGMMA with TMA; the host sets it only where Q >= 64 and Q % 4 == 0, since a TMA store must start on
+//   16 bytes in global memory: the H100 faults with an illegal instruction otherwise): the outputs leave by TMA
 //   store boxes instead of each thread's stores. The epilogue runs Mish on every accumulator in place, then writes a
 //   tile row's 64 pixels x 8 channels at a time (a unit: two 32-pixel boxes of 1 KB, 128-byte rows of one channel
 //   whose 16-byte chunks are XOR-swizzled by the channel, as the tensor map's SWIZZLE_128B reads them: the 32 lanes'
 //   writes hit 32 banks) into the group's input stage that the tile's last chunk used, which no load refills before
 //   the next tile starts; ST_NB units rotate there, and thread 0 sends each out once the group has written it. The
-//   output is a 3-D tensor [N][K][P x Q] (rows flattened: a row stride of Q x 4 bytes need not be a multiple of 16),
-//   so a box must not cross a row: tile columns start at min(64 tw, Q - 64), the last tile of a row overlapping its
-//   neighbour (both write the same values there).
+//   output is a 3-D tensor [N][K][P x Q] (rows flattened), so a box must not cross a row: tile columns start at
+//   min(64 tw, Q - 64), the last tile of a row overlapping its neighbour (both write the same values there).
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)

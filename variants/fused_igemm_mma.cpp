@@ -38,8 +38,9 @@ struct Tile {
     t.mcast = c.at("mcast");
     if (p && (!t.tma || t.kblocks(*p) % t.mcast != 0)) t.mcast = 1;  // the kernel's MC: whole clusters of TMA users
     // TSTORE: with TMA input boxes (the tiles' column starts then need no alignment), whole 64-pixel boxes within a
-    // row (Q >= 64) and the output's channel stride P*Q*4 a multiple of 16 bytes
-    t.tstore = c.at("tstore") != 0 && t.tma && (!p || (p->Q() >= 64 && p->P() * p->Q() % 4 == 0));
+    // row (Q >= 64), and every row starting on 16 bytes (Q % 4 == 0): a TMA store whose first element is not
+    // 16-byte aligned in global memory faults (cudaErrorIllegalInstruction on the H100 with the seed's Q = 254)
+    t.tstore = c.at("tstore") != 0 && t.tma && (!p || (p->Q() >= 64 && p->Q() % 4 == 0));
     return t;
   }
   int64_t threads() const { return groups * wm * wn * 32; }
@@ -321,8 +322,8 @@ class FusedWgmmaRs : public Variant {
                "the channel blocks, else 1 (details.cluster says which ran)");
     space_.add("tstore", {0, 1},
                "outputs: 1 TMA store boxes (32 pixels x 8 channels, staged in shared memory) where tma:1 runs, Q >= "
-               "64 and P*Q % 4 == 0, else as 0: each thread's stores from its accumulators (details.tma_output_box "
-               "says which ran)");
+               "64 and Q % 4 == 0 (rows start on 16 bytes; not the seed's Q = 254), else as 0: each thread's stores "
+               "from its accumulators (details.tma_output_box says which ran)");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("tstore:1 needs tma:1 (tile columns start anywhere)",
