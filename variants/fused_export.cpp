@@ -127,11 +127,12 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
   const int64_t kblocks = (p.K + bn - 1) / bn, tiles = (p.P() + th - 1) / th * ((p.Q() + tw - 1) / tw) * p.N;
   expect_detail(ctx, "kblocks", kblocks);
   expect_detail(ctx, "tiles", tiles);
-  bool threex = false, tma = false;
+  bool threex = false, tma = false, tstore = false;
   int64_t cluster = 1;  // fused.wgmma_rs_* mcast: CTAs per thread block cluster
   for (const auto& [n, v] : l.kernels.at(0).defines) {
     if (n == "THREEX") threex = v == "1";
     if (n == "TMA") tma = v == "1";
+    if (n == "TSTORE") tstore = v == "1";
     if (n == "MC") cluster = std::stoll(v);
   }
   const int64_t per_sm = detail(ctx.record, "ctas_per_sm");
@@ -151,7 +152,8 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
                    std::to_string(smem) + " B), " + std::to_string(groups) + " warp group(s) on " +
                    std::to_string(th) + "x" + std::to_string(tw) + " pixel tiles, " + pk.math +
                    (threex ? " 3xTF32" : " TF32") + ", bias and Mish epilogue" +
-                   (cluster > 1 ? ", in clusters of " + std::to_string(cluster) + " CTAs sharing each input box" : "")};
+                   (cluster > 1 ? ", in clusters of " + std::to_string(cluster) + " CTAs sharing each input box" : "") +
+                   (tstore ? ", outputs by TMA store boxes" : "")};
   // The launch below is written for the igemm kernels; the wgmma kernels differ only in their names.
   auto rename = [&](std::string code) {
     for (auto [from, to] : {std::pair<std::string, std::string>{"igemm_weights", pk.prep}, {"conv_igemm_mma", pk.main},
@@ -160,11 +162,14 @@ ExportLaunch persistent(const ExportContext& ctx, const PersistentKernels& pk) {
         code.replace(at, from.size(), to);
     return code;
   };
-  // tma:1: the input as a 4-D tensor [N][C][H][W] in boxes of PWS x PH x CK x 1, encoded for each call's x.
+  const std::string maps = tstore ? ", ymap" : "";  // the kernel's arguments after xmap
+  // tma:1: the input as a 4-D tensor [N][C][H][W] in boxes of PWS x PH x CK x 1, encoded for each call's x (and with
+  // tstore:1 the output's map, for each call's y).
   const std::string tma_helper = !tma ? std::string() : R"CU(#include <cuda.h>  // CUtensorMap (types only: the encoder comes from the runtime)
 #include <cstring>
 
-static std::string cm_input_tensor_map(const ConvMishArgs& a, cm_wgmma::TensorMap* out) {
+static std::string cm_tensor_map(const float* base, int rank, const cuuint64_t* dims, const cuuint32_t* box,
+                                 CUtensorMapSwizzle swizzle, cm_wgmma::TensorMap* out) {
   using Encode = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*,
                               const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
                               CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
@@ -177,20 +182,35 @@ static std::string cm_input_tensor_map(const ConvMishArgs& a, cm_wgmma::TensorMa
       return "cuTensorMapEncodeTiled is not available from the driver";
     encode = reinterpret_cast<Encode>(f);
   }
-  if (a.W % 4 != 0) return "tma:1 needs W % 4 == 0 (a tensor map's row stride is a multiple of 16 bytes)";
-  const cuuint64_t dims[4] = {(cuuint64_t)a.W, (cuuint64_t)a.H, (cuuint64_t)a.C, (cuuint64_t)a.N};
-  const cuuint64_t strides[3] = {(cuuint64_t)a.W * 4, (cuuint64_t)a.W * a.H * 4, (cuuint64_t)a.W * a.H * a.C * 4};
-  const cuuint32_t box[4] = {PWS, PH, CK, 1}, elem[4] = {1, 1, 1, 1};
+  cuuint64_t strides[4];
+  cuuint32_t elem[5] = {1, 1, 1, 1, 1};
+  for (int i = 0; i + 1 < rank; ++i) strides[i] = (i ? strides[i - 1] : 4) * dims[i];
   CUtensorMap m;
-  const CUresult r = encode(&m, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 4, const_cast<float*>(a.x), dims, strides, box, elem,
-                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
-                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) return "cuTensorMapEncodeTiled refused the input (CUresult " + std::to_string((int)r) + ")";
+  const CUresult r = encode(&m, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, rank, const_cast<float*>(base), dims, strides, box,
+                            elem, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) return "cuTensorMapEncodeTiled refused a tensor (CUresult " + std::to_string((int)r) + ")";
   static_assert(sizeof(CUtensorMap) == sizeof(cm_wgmma::TensorMap), "the kernel's TensorMap is a CUtensorMap");
   std::memcpy(out, &m, sizeof m);
   return std::string();
 }
-)CU";
+
+// The input as [N][C][H][W] in boxes of PWS x PH x CK x 1.
+static std::string cm_input_tensor_map(const ConvMishArgs& a, cm_wgmma::TensorMap* out) {
+  if (a.W % 4 != 0) return "tma:1 needs W % 4 == 0 (a tensor map's row stride is a multiple of 16 bytes)";
+  const cuuint64_t dims[4] = {(cuuint64_t)a.W, (cuuint64_t)a.H, (cuuint64_t)a.C, (cuuint64_t)a.N};
+  const cuuint32_t box[4] = {PWS, PH, CK, 1};
+  return cm_tensor_map(a.x, 4, dims, box, CU_TENSOR_MAP_SWIZZLE_NONE, out);
+}
+)CU" + std::string(!tstore ? "" : R"CU(
+// tstore:1: the output as [N][K][P x Q] in 128-byte-swizzled boxes of 32 pixels x 8 channels (the kernel's TSTORE).
+static std::string cm_output_tensor_map(const ConvMishArgs& a, cm_wgmma::TensorMap* out) {
+  if (a.Q < 64 || a.Q % 4 != 0) return "tstore:1 needs Q >= 64 and Q % 4 == 0 (every output row on 16 bytes)";
+  const cuuint64_t dims[3] = {(cuuint64_t)a.P * a.Q, (cuuint64_t)a.K, (cuuint64_t)a.N};
+  const cuuint32_t box[3] = {32, 8, 1};
+  return cm_tensor_map(a.y, 3, dims, box, CU_TENSOR_MAP_SWIZZLE_128B, out);
+}
+)CU");
   l.launch = assert_detail(ctx.record, "block", "THREADS") + "constexpr size_t kIgemmSmem = " + std::to_string(smem) +
              ";  // the record's details.smem_bytes\nconstexpr long long kIgemmGroups = " + std::to_string(groups) +
              ";\n" + tma_helper + rename(std::string(R"CU(
@@ -241,12 +261,15 @@ static std::string cm_launch(const ConvMishArgs& a, void* workspace, cudaStream_
   igemm_weights<<<dim3((unsigned)((n + 255) / 256)), dim3(256), 0, s>>>(a.w, wt, a.K, a.C, (int)kblocks);
   e = cm_launch_error("igemm_weights");
   if (!e.empty()) return e;
-)CU") + (tma ? "  cm_wgmma::TensorMap xmap;\n  e = cm_input_tensor_map(a, &xmap);\n  if (!e.empty()) return e;\n"
-               "#if MC > 1\n  cfg.gridDim = dim3((unsigned)ctas);\n"
-               "  (void)cudaLaunchKernelEx(&cfg, conv_igemm_mma, a, (const float*)wt, (int)kblocks, xmap);  // (its error: "
-               "below)\n#else\n"
-               "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks, xmap);\n"
-               "#endif\n"
+)CU") + (tma ? "  cm_wgmma::TensorMap xmap;\n  e = cm_input_tensor_map(a, &xmap);\n  if (!e.empty()) return e;\n" +
+                   std::string(tstore ? "  cm_wgmma::TensorMap ymap;\n  e = cm_output_tensor_map(a, &ymap);\n"
+                                        "  if (!e.empty()) return e;\n"
+                                      : "") +
+                   "#if MC > 1\n  cfg.gridDim = dim3((unsigned)ctas);\n"
+                   "  (void)cudaLaunchKernelEx(&cfg, conv_igemm_mma, a, (const float*)wt, (int)kblocks, xmap" + maps +
+                   ");  // (its error: below)\n#else\n"
+                   "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks, xmap" +
+                   maps + ");\n#endif\n"
              : "  conv_igemm_mma<<<dim3((unsigned)ctas), dim3(THREADS), kIgemmSmem, s>>>(a, wt, (int)kblocks);\n") +
                   "  return cm_launch_error(\"conv_igemm_mma\");\n}\n");
   return l;

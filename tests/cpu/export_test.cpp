@@ -530,6 +530,36 @@ TEST(Export, WgmmaRsWithClustersLaunchesClusters) {
   }
 }
 
+// A wgmma_rs record with tstore:1 on a shape where the kernel stores by TMA (Q % 4 == 0: here the seed's work with
+// padding 1) exports a launch that also encodes the output's tensor map (128-byte swizzle) for each call's y and
+// passes it after the input's; on the seed (Q 254) the kernel falls back to the threads' stores and the launch has
+// no output map. Both compile with nvcc as load_inline builds them.
+TEST(Export, WgmmaRsWithTmaStoresEncodesTheOutputsTensorMap) {
+  const std::string id = "fused.wgmma_rs_tf32";
+  const Variant* v = Registry::instance().find(id);
+  ASSERT_NE(v, nullptr);
+  Config c = v->space().default_config();
+  c["tstore"] = 1;
+  for (const char* shape : {"64,64,256,256,128,3,3,1,1", "seed"}) {
+    const bool stored = std::string(shape) != "seed";
+    Record r = ok_record(1, id, c, v->precision(c), 2.3);
+    r.details = {{"smem_bytes", 100000}};
+    ExportRequest req;
+    req.results = write_results(std::string("tstore_") + (stored ? "pad" : "seed") + ".json", {r}, parse_problem(shape));
+    req.variants = id;
+    const ExportedModule m = export_pytorch(req);
+    const std::string cuda = cuda_part(m.python);
+    EXPECT_NE(cuda.find(std::string("#define TSTORE ") + (stored ? "1" : "0")), std::string::npos);
+    EXPECT_EQ(cuda.find("cm_output_tensor_map(a, &ymap)") != std::string::npos, stored);
+    EXPECT_EQ(cuda.find("(a, wt, (int)kblocks, xmap, ymap);") != std::string::npos, stored);
+    EXPECT_EQ(cuda.find("(a, wt, (int)kblocks, xmap);") != std::string::npos, !stored);
+    if (have(nvcc())) {
+      const std::string errors = nvcc_errors(m.python, std::string("wgmma_rs_tstore_") + (stored ? "pad" : "seed"), false);
+      EXPECT_EQ(errors, "") << errors;
+    }
+  }
+}
+
 TEST(Export, BinaryExitsWithCode2OnBadInput) {
 #ifndef CONVMISH_TUNER
   GTEST_SKIP() << "the tuner binary's path is not known to this build";

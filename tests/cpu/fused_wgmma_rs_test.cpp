@@ -115,11 +115,12 @@ TEST(FusedWgmmaRs, RegisterEstimateAcceptsWhatFitsAndRefusesWhatSpills) {
 // results/h200/2026-12-05_6210252).
 TEST(FusedWgmmaRs, DefaultsAreTheFastestMeasured) {
   const Config tf32 = Registry::instance().find("fused.wgmma_rs_tf32")->space().default_config();
-  EXPECT_EQ(config_string(tf32), "bn:64/ck:8/epi:1/form:2/groups:2/la:2/mcast:1/nf:4/order:2/round:1/stages:3/th:4/tma:1/wide:0");
+  EXPECT_EQ(config_string(tf32),
+            "bn:64/ck:8/epi:1/form:2/groups:2/la:2/mcast:1/nf:4/order:2/round:1/stages:3/th:4/tma:1/tstore:0/wide:0");
   const Config x3 = Registry::instance().find("fused.wgmma_rs_3xtf32")->space().default_config();
   EXPECT_EQ(config_string(x3),
             "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/mcast:1/nf:4/order:2/split:1/stages:3/sums:1/th:4/tma:1/"
-            "wide:0");
+            "tstore:0/wide:0");
 }
 
 // sums:2 (the small terms' sums apart): a third accumulator set, so 4 rows of 32 channels no longer fit the register
@@ -213,7 +214,8 @@ TEST(FusedWgmmaRs, F16CrossTermsTakeThreeXsSpaceWithOneSumSetAndTheF16Kernel) {
   ASSERT_NE(v, nullptr);
   Config c = v->space().default_config();
   EXPECT_EQ(config_string(c),
-            "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/mcast:1/nf:4/order:2/split:1/stages:3/th:4/tma:1/wide:0");
+            "bn:32/ck:8/epi:1/fadds:27/form:4/groups:2/la:2/mcast:1/nf:4/order:2/split:1/stages:3/th:4/tma:1/tstore:0/"
+            "wide:0");
   EXPECT_EQ(v->precision(c), "fp32");
   Config fast = c;
   fast["form"] = 2;
@@ -270,5 +272,35 @@ TEST(FusedWgmmaRs, ClustersShareTmaBoxesWhereTheyDivideTheChannelBlocks) {
       c["mcast"] = 2;
       EXPECT_EQ(testing_defines::main_kernel_define(*v, seed, c, "MC"), "2") << id;
     }
+  }
+}
+
+// tstore: TMA store boxes for the outputs where the kernel can use them: TMA input boxes (W % 4 == 0), whole 64-pixel
+// boxes in a row (Q >= 64) and every output row starting on 16 bytes (Q % 4 == 0; the H100 faulted with an illegal
+// instruction on the seed's Q = 254). So the seed falls back (TSTORE 0), as do tma:0 (outside the space), narrow and
+// unaligned outputs; its padded twin (Q = 256) stores by TMA, and those kernels compile cleanly.
+TEST(FusedWgmmaRs, TmaStoresWhereEveryOutputRowStartsOn16Bytes) {
+  for (const char* id : kIds) {
+    const Variant* v = Registry::instance().find(id);
+    ASSERT_NE(v, nullptr) << id;
+    Config c = v->space().default_config();
+    EXPECT_EQ(c.at("tstore"), 0) << id;
+    auto define = [&](const char* shape, const Config& cfg) {
+      return testing_defines::main_kernel_define(*v, parse_problem(shape), cfg, "TSTORE");
+    };
+    EXPECT_EQ(define("64,64,256,256,128,3,3,1,1", c), "0") << id;
+    c["tstore"] = 1;
+    ASSERT_FALSE(v->space().violation(c)) << id;
+    EXPECT_EQ(define("64,64,256,256,128,3,3,1,1", c), "1") << id;  // Q 256
+    EXPECT_EQ(define("2,3,20,64,16,1", c), "1") << id;              // Q 64
+    EXPECT_EQ(define("seed", c), "0") << id;                        // Q 254: odd rows 8 bytes off
+    EXPECT_EQ(define("2,16,34,36,32,3,3,1,1", c), "0") << id;       // Q 36
+    EXPECT_EQ(define("2,16,34,66,32,3,3,1,1", c), "0") << id;       // W 66: no TMA loads
+    Config no_tma = c;
+    no_tma["tma"] = 0;
+    const auto why = v->space().violation(no_tma);
+    ASSERT_TRUE(why.has_value()) << id;
+    EXPECT_NE(why->find("tma:1"), std::string::npos) << *why;
+    expect_clean_compile(id, c, "64,64,256,256,128,3,3,1,1");
   }
 }
