@@ -52,7 +52,9 @@
 //   writes hit 32 banks) into the group's input stage that the tile's last chunk used, which no load refills before
 //   the next tile starts; ST_NB units rotate there, and thread 0 sends each out once the group has written it. The
 //   output is a 3-D tensor [N][K][P x Q] (rows flattened), so a box must not cross a row: tile columns start at
-//   min(64 tw, Q - 64), the last tile of a row overlapping its neighbour (both write the same values there).
+//   min(64 tw, Q - 64), the last tile of a row overlapping its neighbour (both write the same values there). On the
+//   H100 it was slower than the threads' stores (seed's work with padding 1: TF32 +24 %, 3xTF32 +2 %; README,
+//   "TMA store boxes"): a barrier per unit, on the critical path when the two groups' epilogues alternate.
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)

@@ -282,7 +282,10 @@ class FusedWgmmaRs : public Variant {
     // 6.247; H100, 2026-12-06, results/h100/2026-12-06_7f4a6f3-sums). mcast (clusters sharing the TMA boxes) stays 1:
     // pairs took 6.085 / 6.139 ms for 3xTF32 against 6.079 / 6.177, 2.452 / 2.460 for TF32 against 2.403 / 2.420 and
     // 5.415 / 5.415 for tf32f16 against 5.238 / 5.240; clusters of 4 were 7-9 % slower (30 fit at once: 120 CTAs on
-    // 132 SMs). H100, 2026-12-06, results/h100/2026-12-06_824dbfb-mcast.
+    // 132 SMs). H100, 2026-12-06, results/h100/2026-12-06_824dbfb-mcast. tstore (TMA store boxes) stays 0: it cannot
+    // run on the seed (Q 254), and on its padded twin (Q 256) it took 2.950 / 2.934 ms for TF32 against 2.380 / 2.354,
+    // 6.174 / 6.263 for 3xTF32 against 6.061 / 6.170 and 5.547 / 5.594 for tf32f16 against 5.235 / 5.259 (H100,
+    // 2026-12-06, results/h100/2026-12-06_76b2f79-tstore/call2_76b2f79).
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
