@@ -37,7 +37,7 @@ struct Tile {
     t.tma = c.at("tma") != 0 && (!p || p->W % 4 == 0);
     t.mcast = c.at("mcast");
     if (p && (!t.tma || t.kblocks(*p) % t.mcast != 0)) t.mcast = 1;  // the kernel's MC: whole clusters of TMA users
-    // TSTORE: with TMA input boxes (the tiles' column starts then need no alignment), whole 64-pixel boxes within a
+    // TSTORE: with TMA input boxes (the kernel's TSTORE path is written for them), whole 64-pixel boxes within a
     // row (Q >= 64), and every row starting on 16 bytes (Q % 4 == 0): a TMA store whose first element is not
     // 16-byte aligned in global memory faults (cudaErrorIllegalInstruction on the H100 with the seed's Q = 254)
     t.tstore = c.at("tstore") != 0 && t.tma && (!p || (p->Q() >= 64 && p->Q() % 4 == 0));
