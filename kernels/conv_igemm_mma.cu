@@ -46,11 +46,12 @@
 //   box's bytes on its own `full` mbarrier. On the H100 seed it was not faster (README, "Thread block clusters").
 // - TSTORE=1 (WGMMA with TMA; the host sets it only where Q >= 64 and Q % 4 == 0, since a TMA store must start on
 //   16 bytes in global memory: the H100 faults with an illegal instruction otherwise): the outputs leave by TMA
-//   store boxes instead of each thread's stores. The epilogue runs Mish on every accumulator in place, then writes a
-//   tile row's 64 pixels x 8 channels at a time (a unit: two 32-pixel boxes of 1 KB, 128-byte rows of one channel
-//   whose 16-byte chunks are XOR-swizzled by the channel, as the tensor map's SWIZZLE_128B reads them: the 32 lanes'
-//   writes hit 32 banks) into the group's input stage that the tile's last chunk used, which no load refills before
-//   the next tile starts; ST_NB units rotate there, and thread 0 sends each out once the group has written it. The
+//   store boxes instead of each thread's stores. Row by row, the epilogue runs Mish on the row's accumulators in
+//   place, then writes its 64 pixels x 8 channels at a time (a unit: two 32-pixel boxes of 1 KB, 128-byte rows of
+//   one channel whose 16-byte chunks are XOR-swizzled by the channel, as the tensor map's SWIZZLE_128B reads them:
+//   the 32 lanes' writes hit 32 banks) into the group's input stage that the tile's last chunk used, which no load
+//   refills before the next tile starts; ST_NB units rotate there, and thread 0 sends each out once the group has
+//   written it. The
 //   output is a 3-D tensor [N][K][P x Q] (rows flattened), so a box must not cross a row: tile columns start at
 //   min(64 tw, Q - 64), the last tile of a row overlapping its neighbour (both write the same values there). On the
 //   H100 it was slower than the threads' stores (seed's work with padding 1: TF32 +24 %, 3xTF32 +2 %; README,
