@@ -101,6 +101,9 @@
 #define ORDER 0  // 2 groups: turns at issuing a tile's wgmmas (1, WGMMA) or at running a tile's epilogue (2)
 #endif
 #ifndef ROUND_A
+// TF32 A operands: 0 the raw fp32 bits (the tensor core truncates), 1 rounded to nearest by one add (the low 13
+// bits, which the tensor core ignores, left as they come), 2 rounded with the low 13 bits cleared (one more
+// instruction; the same products, fewer bits toggling into the tensor core)
 #define ROUND_A 1
 #endif
 #ifndef THREEX
@@ -218,7 +221,11 @@
 #endif
 #define CPS ((CPAD % 32 == 16 && !BFRAG && !WGMMA) ? CPAD + 8 : CPAD)
 static_assert(!BFRAG || (BN / WN) % 16 == 0, "BFRAG: a warp's output channels come in whole 16-channel blocks");
-#define WPARTS (WGMMA && THREEX ? 2 : 1)  // WGMMA 3xTF32: the weights' big and small parts, both resident
+#ifndef WPRE
+#define WPRE 0  // mma.sync 3xTF32 (BFRAG): 1: the weights' big and small parts both resident, split once by igemm_weights
+#endif
+static_assert(!WPRE || (THREEX && BFRAG && !WGMMA), "WPRE: the mma.sync 3xTF32 kernels with bfrag 1");
+#define WPARTS ((WGMMA || WPRE) && THREEX ? 2 : 1)  // 3xTF32 (wgmma, or WPRE): big and small parts, both resident
 #define B_FLOATS (RS * BN * CPS * WPARTS)
 #if WGMMA
 static_assert(WM == 4 && WN == 1 && TW == 64 && PAIRS == 0 && STRIDE == 1 && !BFRAG,
@@ -413,9 +420,12 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   const int rs = (int)(rest % RS), kb = (int)(rest / RS);
   const int c = c8 * 8 + (TMA ? 4 * kq + e : 2 * e + kq), cp = c;  // logical k = e + 4 kq (see KT, K4)
 #elif BFRAG
+  // (WPRE: the big part's 128 floats of a block, then the small part's)
   const int e = (int)(i % 2), h = (int)((i / 2) % 2), t = (int)((i / 4) % 4), g = (int)((i / 16) % 8);
-  const int n16 = (int)((i / 128) % (BN / 16)), c8 = (int)((i / (8LL * BN)) % (CPAD / 8));
-  const long long rest = i / ((long long)BN * CPAD);
+  const int part = (int)((i / 128) % WPARTS);
+  (void)part;
+  const int n16 = (int)((i / (128 * WPARTS)) % (BN / 16)), c8 = (int)((i / (8LL * BN * WPARTS)) % (CPAD / 8));
+  const long long rest = i / ((long long)BN * CPAD * WPARTS);
   const int rs = (int)(rest % RS), kb = (int)(rest / RS);
   // (TMA: lane t's pair holds channels t and t + 4, as its A fragments do; see CSA)
   const int n = n16 * 16 + h * 8 + g, c = c8 * 8 + (TMA ? t + 4 * e : 2 * t + e), cp = c;
@@ -432,14 +442,14 @@ extern "C" __global__ void igemm_weights(const float* __restrict__ w, float* __r
   float v = (k < K && c < C && cp < CPAD) ? w[((long long)k * C + c) * RS + rs] : 0.f;
 #if !THREEX
   v = __uint_as_float(tf32_bits(v));
-#elif XF16 && !WGMMA
+#elif XF16 && WPARTS == 1
   v *= XSCALE;  // split in the kernel (split_b): the big part times 2^(11 + XB), the pair's parts as for WGMMA
-#elif WGMMA && XF16
+#elif XF16
   // Part 0 the big part times 2^(11 + XB) (TF32); part 1 the f16 pair (small * 2^(11 + XB), big * 2^XB): element k
   // = 2j multiplies the input's big part, k = 2j + 1 its small part times 2^11 (see XB).
   const float big = split_big(v);
   v = part ? __uint_as_float(f16_pair((v - big) * XSCALE, big * (XSCALE / 2048.f))) : big * XSCALE;
-#elif WGMMA
+#elif WPARTS == 2  // 3xTF32 with both parts resident (WGMMA, WPRE); else split in the kernel
   unsigned big, small;
   split_tf32(v, big, small);
   v = __uint_as_float(part ? small : big);
@@ -749,7 +759,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX
             split_a(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
 #else
-            afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+            afr[step % NF][q][j] = ROUND_A == 2 ? tf32_round(v[j]) : ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
 #endif
           }
         }
@@ -862,6 +872,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           for (int j = 0; j < 4; ++j) {
 #if THREEX
             split_a(v[j], af[mi][j], as[mi][j]);
+#elif ROUND_A == 2
+            af[mi][j] = tf32_round(v[j]);
 #elif ROUND_A
             af[mi][j] = tf32_round_op(v[j]);
 #else
@@ -872,9 +884,18 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if BFRAG
 #pragma unroll
         for (int nj = 0; nj < NI / 2; ++nj) {
-          const float4 bv = *reinterpret_cast<const float4*>(
-              Bs + ((rs * (CPAD / 8) + (cbase + k8) / 8) * (BN / 16) + wn * (BN / WN / 16) + nj) * 128 + lane * 4);
-#if THREEX
+          const float* bp =
+              Bs + ((rs * (CPAD / 8) + (cbase + k8) / 8) * (BN / 16) + wn * (BN / WN / 16) + nj) * 128 * WPARTS +
+              lane * 4;
+          const float4 bv = *reinterpret_cast<const float4*>(bp);
+#if WPRE
+          // Both parts as igemm_weights split them (XF16: the small part is the f16 pair): a second load, no split.
+          const float4 bw = *reinterpret_cast<const float4*>(bp + 128);
+          bf[2 * nj][0] = __float_as_uint(bv.x), bf[2 * nj][1] = __float_as_uint(bv.y);
+          bf[2 * nj + 1][0] = __float_as_uint(bv.z), bf[2 * nj + 1][1] = __float_as_uint(bv.w);
+          bs[2 * nj][0] = __float_as_uint(bw.x), bs[2 * nj][1] = __float_as_uint(bw.y);
+          bs[2 * nj + 1][0] = __float_as_uint(bw.z), bs[2 * nj + 1][1] = __float_as_uint(bw.w);
+#elif THREEX
           split_b(bv.x, bf[2 * nj][0], bs[2 * nj][0]);
           split_b(bv.y, bf[2 * nj][1], bs[2 * nj][1]);
           split_b(bv.z, bf[2 * nj + 1][0], bs[2 * nj + 1][0]);

@@ -17,7 +17,7 @@ struct Tile {
   int64_t th = 0, tw = 0, bn = 0, ck = 0, wm = 0, wn = 0, stages = 0, unroll = 0, groups = 0, bfrag = 0;
   bool is_wgmma = false;
   bool tma = false;    // tma:1 where W % 4 == 0: input patches by TMA boxes, channel planes dense
-  int64_t wparts = 1;  // wgmma 3xTF32 keeps the weights' big and small parts resident
+  int64_t wparts = 1;  // 3xTF32 on wgmma, or with wpre:1, keeps the weights' big and small parts resident
   bool f16_cross = false;  // fused.wgmma_rs_tf32f16: the cross terms in an f16 wgmma (k16)
   int64_t mcast = 1;        // fused.wgmma_rs_*: CTAs per cluster sharing each TMA box (1 where they cannot)
   bool tstore = false;      // fused.wgmma_rs_* tstore:1 where it runs: outputs by TMA store boxes
@@ -26,7 +26,7 @@ struct Tile {
   explicit Tile(const Config& c, const Problem* p = nullptr)
       : th(c.at("th")), tw(c.at("tw")), bn(c.at("bn")), ck(c.at("ck")), wm(c.at("wm")), wn(c.at("wn")),
         stages(c.at("stages")), unroll(c.at("unroll")), groups(c.at("groups")), bfrag(c.at("bfrag")),
-        tma(c.at("tma") != 0 && (!p || p->W % 4 == 0)) {}
+        tma(c.at("tma") != 0 && (!p || p->W % 4 == 0)), wparts(c.count("wpre") && c.at("wpre") ? 2 : 1) {}
   // fused.wgmma_rs_*: one warpgroup (4 warps along the pixels) per group, 64-pixel tile rows. tma:1 loads by TMA
   // where the problem allows it (W % 4 == 0: a tensor map's strides are multiples of 16 bytes), else by cp.async.
   static Tile wgmma(const Config& c, bool threex, const Problem* p = nullptr) {
@@ -156,13 +156,20 @@ class FusedIgemm : public Variant {
              "input patches: 1 one TMA box per stage (sm_90; one thread issues it, completion on an mbarrier) where "
              "W % 4 == 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran); "
              "before sm_90 only 0 runs");
-    if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
+    if (!kThreeX)
+      space_.add("round", {0, 1, 2},
+                 "0: let the tensor core truncate the input to TF32, 1: round it to nearest, 2: round it and clear the "
+                 "13 bits the tensor core ignores (one more instruction, fewer bits toggling)");
     if (kThreeX)
       space_.add("fold", {2, 1, 0},
                  "IEEE add of the tensor core's sums into the accumulators after each 8-channel step (0), tap (1) or "
                  "filter row (2): the tensor core's own adds round toward zero");
     if (kThreeX)
       space_.add("split", {1, 0}, "operand split x = big + small: 1 big truncated (fewer instructions), 0 big rounded to nearest");
+    if (kThreeX)
+      space_.add("wpre", {0, 1},
+                 "1: the weights' big and small parts both resident in shared memory (split once, before the kernel; "
+                 "twice the weights' shared memory), 0: split in registers at every use");
     space_.add("form", pick({2, 3, 1, 4}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
     space_.require("th*tw divisible by 16*wm",
@@ -172,6 +179,8 @@ class FusedIgemm : public Variant {
                  [](const Config& c) { return c.at("stagger") == 0 || c.at("groups") > 1; })
         .require("order:2 needs groups 2 (turns between two warp groups)",
                  [](const Config& c) { return c.at("order") == 0 || c.at("groups") == 2; })
+        .require("wpre:1 needs bfrag:1 (the parts are stored in fragment order)",
+                 [](const Config& c) { return !c.count("wpre") || c.at("wpre") == 0 || c.at("bfrag") == 1; })
         .require("bfrag:1 needs bn divisible by 16*wn",
                  [](const Config& c) { return c.at("bfrag") == 0 || c.at("bn") % (16 * c.at("wn")) == 0; })
         .require("warp tile at most 128x64 (mi <= 8, ni <= 8)",
@@ -241,6 +250,7 @@ class FusedIgemm : public Variant {
     defs.emplace_back("SPLIT", kThreeX ? std::to_string(c.at("split")) : "0");
     defs.emplace_back("TMA", t.tma ? "1" : "0");
     defs.emplace_back("XF16", kF16Cross ? "1" : "0");
+    defs.emplace_back("WPRE", kThreeX ? std::to_string(c.at("wpre")) : "0");
     return {KernelSpec{"conv_igemm_mma.cu", "igemm_weights", defs},
             KernelSpec{"conv_igemm_mma.cu", "conv_igemm_mma", defs}};
   }
@@ -315,7 +325,9 @@ class FusedWgmmaRs : public Variant {
                "tensor-core sum sets per row: 1 all three products' (an IEEE fold every 27 of their adds), 2 the "
                "small terms' apart (folds every 27 adds of the big product alone, fewer folds, more registers)");
     if (!kThreeX)
-      space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
+      space_.add("round", {1, 0, 2},
+                 "0: let the tensor core truncate the input to TF32, 1: round it to nearest, 2: round it and clear the "
+                 "13 bits the tensor core ignores (one more instruction, fewer bits toggling)");
     space_.add("tma", {1, 0},
                "input patches: 1 one TMA box per stage (one thread issues it, completion on an mbarrier) where W % 4 "
                "== 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran)");

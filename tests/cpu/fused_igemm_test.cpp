@@ -33,7 +33,7 @@ TEST(FusedIgemm, ThreeXDefaultIsTheFastestFp32ClassConfigurationMeasured) {
   const Config want{{"th", 8},      {"tw", 32},     {"bn", 32},    {"ck", 16},    {"wm", 4},
                     {"wn", 1},      {"stages", 2},  {"unroll", 1}, {"groups", 2}, {"stagger", 0},
                     {"order", 2},   {"pairs", 0},   {"epi", 1},    {"bfrag", 1},  {"tma", 1},
-                    {"fold", 2},    {"split", 1},   {"form", CM_MISH_FAST_ACCURATE}};
+                    {"fold", 2},    {"split", 1},   {"wpre", 0},   {"form", CM_MISH_FAST_ACCURATE}};
   EXPECT_EQ(v->space().default_config(), want);
   EXPECT_EQ(v->precision(want), "fp32");
 }
@@ -161,4 +161,41 @@ TEST(FusedIgemm, F16CrossTermsTakeThreeXsSpaceAndTheF16Kernel) {
   const auto ceiling = v->ceiling(c, d);
   ASSERT_TRUE(ceiling);
   EXPECT_DOUBLE_EQ(ceiling->flops_per_clk_per_sm, kMmaSyncTf32FlopsPerClkPerSm / 2);
+}
+
+// wpre:1 (the weights' big and small parts both resident, split once by igemm_weights): fragment order only, twice
+// the weights' shared memory (so the 3xTF32 default's 16-channel stages no longer fit the seed beside them, and the
+// variant says so), and clean compiles of the shapes that fit, with WPRE defined for both kernels.
+TEST(FusedIgemm, PreSplitWeightsNeedFragmentOrderAndTwiceTheSharedMemory) {
+  DeviceInfo d;
+  d.cc_major = 9, d.cc_minor = 0, d.sm_count = 132, d.smem_per_block_optin = 232448;
+  const Problem seed = parse_problem("seed");
+  for (const char* id : {"fused.igemm_3xtf32", "fused.igemm_tf32f16"}) {
+    const Variant* v = igemm(id);
+    ASSERT_NE(v, nullptr) << id;
+    Config c = v->space().default_config();
+    EXPECT_EQ(c.at("wpre"), 0) << id;
+    c["bn"] = 32, c["wn"] = 1, c["ck"] = 16, c["stages"] = 2, c["groups"] = 2, c["order"] = 2, c["wpre"] = 1;
+    ASSERT_FALSE(v->space().violation(c)) << id;
+    const Support big = v->supports(seed, c, d);
+    EXPECT_FALSE(big.ok) << id;
+    EXPECT_NE(big.reason.find("resident weights 147456 B"), std::string::npos) << big.reason;
+    c["wpre"] = 0;
+    EXPECT_TRUE(v->supports(seed, c, d).ok) << id << ": 73728 B of weights";
+    c["ck"] = 8, c["stages"] = 3, c["fold"] = 1, c["wpre"] = 1;
+    EXPECT_TRUE(v->supports(seed, c, d).ok) << id;
+    expect_compiles_without_spills(id, c);
+    const auto specs = v->kernels(seed, c);
+    ASSERT_FALSE(specs.empty());
+    for (const KernelSpec& spec : specs) {
+      bool wpre_defined = false;
+      for (const auto& [name, value] : spec.defines) wpre_defined |= name == "WPRE" && value == "1";
+      EXPECT_TRUE(wpre_defined) << id << " " << spec.name;
+    }
+    c["bfrag"] = 0;
+    const auto why = v->space().violation(c);
+    ASSERT_TRUE(why) << id;
+    EXPECT_NE(why->find("wpre:1 needs bfrag:1"), std::string::npos) << *why;
+  }
+  EXPECT_FALSE(igemm("fused.igemm_tf32")->space().default_config().count("wpre")) << "TF32 has no small parts";
 }
