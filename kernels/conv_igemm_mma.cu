@@ -222,7 +222,7 @@
 #define CPS ((CPAD % 32 == 16 && !BFRAG && !WGMMA) ? CPAD + 8 : CPAD)
 static_assert(!BFRAG || (BN / WN) % 16 == 0, "BFRAG: a warp's output channels come in whole 16-channel blocks");
 #ifndef WPRE
-#define WPRE 0  // mma.sync 3xTF32 (BFRAG): 1: the weights' big and small parts both resident, split once by igemm_weights
+#define WPRE 0  // mma.sync 3xTF32 (BFRAG): 1 the weights' big and small parts both resident, split by igemm_weights
 #endif
 static_assert(!WPRE || (THREEX && BFRAG && !WGMMA), "WPRE: the mma.sync 3xTF32 kernels with bfrag 1");
 #define WPARTS ((WGMMA || WPRE) && THREEX ? 2 : 1)  // 3xTF32 (wgmma, or WPRE): big and small parts, both resident
@@ -759,7 +759,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX
             split_a(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
 #else
-            afr[step % NF][q][j] = ROUND_A == 2 ? tf32_round(v[j]) : ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+            afr[step % NF][q][j] =
+                ROUND_A == 2 ? tf32_round(v[j]) : ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
 #endif
           }
         }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "tuner/check.hpp"
@@ -85,12 +86,31 @@ Config ParamSpace::at_index(uint64_t index) const {
 
 std::vector<Config> ParamSpace::enumerate() const { return enumerate(std::numeric_limits<size_t>::max()); }
 
-std::vector<Config> ParamSpace::enumerate(size_t limit) const {
+namespace {
+// Takes c into out unless `same` maps it onto a configuration already taken (then counts it in *left_out).
+struct Distinct {
+  const std::function<Config(const Config&)>& same;
+  size_t* left_out;
+  std::set<Config> seen;
+  bool take(std::vector<Config>& out, Config c) {
+    if (same && !seen.insert(same(c)).second) {
+      if (left_out) ++*left_out;
+      return false;
+    }
+    out.push_back(std::move(c));
+    return true;
+  }
+};
+}  // namespace
+
+std::vector<Config> ParamSpace::enumerate(size_t limit, const std::function<Config(const Config&)>& same,
+                                          size_t* left_out) const {
   std::vector<Config> out;
+  Distinct distinct{same, left_out, {}};
   const uint64_t n = cartesian_size();
   for (uint64_t i = 0; i < n && out.size() < limit; ++i) {
     Config c = at_index(i);
-    if (!violation(c)) out.push_back(std::move(c));
+    if (!violation(c)) distinct.take(out, std::move(c));
   }
   return out;
 }
@@ -124,17 +144,19 @@ bool ParamSpace::has(const std::string& name) const {
   return std::any_of(params_.begin(), params_.end(), [&](const Param& p) { return p.name == name; });
 }
 
-std::vector<Config> ParamSpace::sample(size_t n, std::mt19937_64& rng) const {
+std::vector<Config> ParamSpace::sample(size_t n, std::mt19937_64& rng, const std::function<Config(const Config&)>& same,
+                                       size_t* left_out) const {
   std::vector<uint64_t> order(cartesian_size());
   std::iota(order.begin(), order.end(), uint64_t(0));
   std::shuffle(order.begin(), order.end(), rng);
   std::vector<Config> out;
   if (n == 0) return out;
-  out.push_back(default_config());  // the default is always among the draws: every sample has a reference point
+  Distinct distinct{same, left_out, {}};
+  distinct.take(out, default_config());  // the default is always among the draws: every sample has a reference point
   for (uint64_t i : order) {
     if (out.size() >= n) break;
     Config c = at_index(i);
-    if (!violation(c) && c != out.front()) out.push_back(std::move(c));
+    if (!violation(c) && c != out.front()) distinct.take(out, std::move(c));
   }
   return out;
 }

@@ -42,12 +42,17 @@ class ParamSpace {
   std::optional<std::string> violation(const Config& c) const;
   // Every configuration that satisfies the constraints, in lexicographic order of the value lists; with `limit`, only
   // the first `limit` of them (the walk stops there: the large spaces hold millions).
+  // With `same`, a configuration whose same(c) equals that of one already taken is left out (and counted in
+  // *left_out): a variant's runs_as on one problem, so that the list holds no two that run alike.
   std::vector<Config> enumerate() const;
-  std::vector<Config> enumerate(size_t limit) const;
+  std::vector<Config> enumerate(size_t limit, const std::function<Config(const Config&)>& same = {},
+                                size_t* left_out = nullptr) const;
   // The first valid configuration (the values listed first are the defaults).
   Config default_config() const;
-  // Up to `n` distinct valid configurations: the default, then draws uniformly without replacement.
-  std::vector<Config> sample(size_t n, std::mt19937_64& rng) const;
+  // Up to `n` distinct valid configurations: the default, then draws uniformly without replacement (with `same`, as
+  // in enumerate: draws that run as one already taken are left out, and the next draw is taken instead).
+  std::vector<Config> sample(size_t n, std::mt19937_64& rng, const std::function<Config(const Config&)>& same = {},
+                             size_t* left_out = nullptr) const;
   // A copy in which each parameter named in `fixed` takes only that value (names this space lacks are ignored),
   // for sweeping the rest. Throws UsageError when a value is not among the parameter's values.
   ParamSpace pinned(const Config& fixed) const;

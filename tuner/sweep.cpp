@@ -8,7 +8,9 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -37,7 +39,7 @@ using nlohmann::json;
 
 Config baseline_config() { return Config{{"tf32", 1}}; }
 
-std::vector<Job> plan_jobs(const SweepOptions& o) {
+std::vector<Job> plan_jobs(const SweepOptions& o, const Problem* p, std::vector<std::string>* notes) {
   std::vector<Job> jobs;
   const auto selected = Registry::instance().match(o.variants);
   const Variant* base = Registry::instance().find(kBaselineVariant);
@@ -62,15 +64,26 @@ std::vector<Job> plan_jobs(const SweepOptions& o) {
     }
     if (!o.pin.empty() && space.enumerate(1).empty())
       throw UsageError("--pin " + config_string(o.pin) + ": no valid configuration of " + v->id() + " has it");
+    std::function<Config(const Config&)> same;
+    if (p) same = [v, p](const Config& c) { return v->runs_as(*p, c); };
+    size_t left_out = 0;
     if (!o.configs.empty()) {
       configs = given[vi];
     } else if (o.strategy == "exhaustive") {
-      configs = o.budget ? space.enumerate(*o.budget) : space.enumerate();
+      configs = space.enumerate(o.budget.value_or(std::numeric_limits<size_t>::max()), same, &left_out);
     } else if (o.strategy == "random") {
-      configs = space.sample(o.budget.value_or(16), rng);
+      configs = space.sample(o.budget.value_or(16), rng, same, &left_out);
     } else {
       throw UsageError("unknown strategy '" + o.strategy + "' (exhaustive, random)");
     }
+    if (p && o.configs.empty())  // each drawn configuration planned as it runs there, where its space allows that
+      for (Config& c : configs)
+        if (Config r = v->runs_as(*p, c); !space.violation(r)) c = std::move(r);
+    if (left_out > 0 && notes)
+      notes->push_back(v->id() + ": " + std::to_string(left_out) + " " +
+                       (o.strategy == "random" ? "draw" : "configuration") + (left_out == 1 ? "" : "s") +
+                       " left out: on " + p->name +
+                       " each runs as a configuration already planned (a parameter that falls back on this shape)");
     for (auto& c : configs) {
       if (o.baseline && base && v == base && c == baseline_config()) continue;  // already first
       jobs.push_back({v, std::move(c), false});
@@ -278,7 +291,8 @@ json lane_meta(const Lane& lane, bool finished) {
 
 std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostream& log) {
   p.validate();
-  const std::vector<Job> plan = plan_jobs(o);  // usage errors before touching the GPU
+  std::vector<std::string> plan_notes;
+  const std::vector<Job> plan = plan_jobs(o, &p, &plan_notes);  // usage errors before touching the GPU
   // With --shard, only this shard's jobs run; `plan_index` keeps each job's position in the whole plan, which is
   // its record id and seeds its validation inputs, so a shard's records are those of an unsharded sweep.
   const std::optional<Shard> shard =
@@ -360,6 +374,7 @@ std::vector<Record> run_sweep(const Problem& p, const SweepOptions& o, std::ostr
                 : std::string())
       << ", timer "
       << (o.timer.cold ? "cold" : "hot") << "\n";
+  for (const std::string& note : plan_notes) log << note << "\n";
   if (!p.default_inputs())
     log << "inputs: x uniform in [" << p.x_lo << ", " << p.x_hi << "), weights and bias +-" << p.w_scale
         << "/sqrt(C*R*S)\n";

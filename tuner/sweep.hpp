@@ -65,8 +65,12 @@ using Ahead = std::vector<std::pair<size_t, const Job*>>;
 Record job_record(size_t index, const Job& job, int repeat);
 
 // Plans the jobs (baseline first), checking every explicit configuration against its space; with repeat > 1 the
-// same plan runs that many rounds one after the other, so each round is an independent measurement.
-std::vector<Job> plan_jobs(const SweepOptions& o);
+// same plan runs that many rounds one after the other, so each round is an independent measurement. With the
+// problem, drawn and enumerated configurations are planned as they run there (Variant::runs_as: tstore:0 for a
+// drawn tstore:1 where it falls back), those that run as one already planned are left out, the next draw taken
+// instead, and `notes` (if given) gets a line per variant that had any.
+std::vector<Job> plan_jobs(const SweepOptions& o, const Problem* p = nullptr,
+                           std::vector<std::string>* notes = nullptr);
 
 // The records of `out`'s journal, keyed by job_key, when it was written for the same problem and input seed,
 // GPU models (device_models), build (suite version and commit), timer settings and checks; throws UsageError naming the

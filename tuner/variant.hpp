@@ -115,6 +115,10 @@ class Variant {
   virtual Support supports(const Problem&, const Config&, const DeviceInfo&) const { return Support::yes(); }
   virtual std::vector<KernelSpec> kernels(const Problem&, const Config&) const { return {}; }
   virtual std::optional<Ceiling> ceiling(const Config&, const DeviceInfo&) const { return std::nullopt; }  // none
+  // The configuration as it runs on this problem: a parameter that falls back where the shape does not allow it
+  // (tma:1 where W % 4 != 0, for example) takes the value it falls back to. The sweep's drawn and enumerated plans
+  // leave out a configuration that runs as one already planned; explicit -c configurations all run.
+  virtual Config runs_as(const Problem&, const Config& c) const { return c; }
   // `kernels` are the compiled kernels(), in the same order.
   virtual std::unique_ptr<Instance> instantiate(const Problem&, const Config&, std::vector<LoadedKernel> kernels,
                                                 const LaunchEnv& env) const = 0;

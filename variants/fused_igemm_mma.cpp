@@ -230,6 +230,11 @@ class FusedIgemm : public Variant {
     const Tile t(c, &p);
     return t.fits(p, d);
   }
+  Config runs_as(const Problem& p, const Config& c) const override {
+    Config r = c;
+    r["tma"] = Tile(c, &p).tma;
+    return r;
+  }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
     const Tile t(c, &p);
     std::vector<std::pair<std::string, std::string>> defs = {
@@ -391,6 +396,12 @@ class FusedWgmmaRs : public Variant {
                          ": the wgmma_rs variants need stride 1 (an input row's fragments serve R output rows)");
     const Tile t = Tile::wgmma(c, kThreeX, &p);
     return t.fits(p, d);
+  }
+  Config runs_as(const Problem& p, const Config& c) const override {
+    const Tile t = Tile::wgmma(c, kThreeX, &p);
+    Config r = c;
+    r["tma"] = t.tma, r["mcast"] = t.mcast, r["tstore"] = t.tstore;
+    return r;
   }
   std::vector<KernelSpec> kernels(const Problem& p, const Config& c) const override {
     const Tile t = Tile::wgmma(c, kThreeX, &p);

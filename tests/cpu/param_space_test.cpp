@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 
 #include "tuner/check.hpp"
 #include "tuner/param_space.hpp"
+#include "tuner/problem.hpp"
 #include "tuner/sweep.hpp"
+#include "tuner/variant.hpp"
 
 using namespace convmish;
 
@@ -62,6 +65,90 @@ TEST(ParamSpace, SampleDrawsDistinctValidConfigurations) {
   EXPECT_EQ(s.front(), space().default_config());
   std::mt19937_64 rng2(1);
   EXPECT_EQ(space().sample(100, rng2).size(), 6u);  // never more than exist
+}
+
+// With `same` (a variant's runs_as on one problem), configurations that map onto one already taken are left out and
+// counted; a draw takes the next distinct one instead, so the sample keeps its size while distinct ones remain.
+TEST(ParamSpace, SameLeavesOutConfigurationsThatRunAsOneAlreadyTaken) {
+  // threads above 64 fall back to 64 on this imaginary problem: three distinct ways to run (tiles 8, 16, 32)
+  const std::function<Config(const Config&)> same = [](const Config& c) {
+    Config r = c;
+    r["threads"] = 64;
+    return r;
+  };
+  size_t left_out = 0;
+  const auto all = space().enumerate(100, same, &left_out);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(left_out, 3u);
+  std::set<int64_t> tiles;
+  for (const auto& c : all) tiles.insert(c.at("tile"));
+  EXPECT_EQ(tiles, (std::set<int64_t>{8, 16, 32}));
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    std::mt19937_64 rng(seed);
+    left_out = 0;
+    const auto s = space().sample(3, rng, same, &left_out);
+    ASSERT_EQ(s.size(), 3u) << seed;
+    EXPECT_EQ(s.front(), space().default_config());
+    std::set<int64_t> drawn;
+    for (const auto& c : s) drawn.insert(c.at("tile"));
+    EXPECT_EQ(drawn.size(), 3u) << seed << ": two draws that run alike";
+  }
+  EXPECT_EQ(space().enumerate(100, {}, &left_out).size(), 6u);  // without `same`, all of them
+}
+
+// The sweep's plan on a problem: drawn wgmma_rs configurations are planned as they run there, so on the seed (Q 254,
+// no TMA stores) none has tstore:1 and no two run alike, while on its padded twin (Q 256) tstore:1 is drawn too;
+// where two would run alike only the first is planned, and a note says how many were left out. Explicit -c
+// configurations all run as given.
+TEST(PlanJobs, DrawsThatRunAsAnotherOnTheProblemAreLeftOut) {
+  const Variant* v = Registry::instance().find("fused.wgmma_rs_tf32");
+  ASSERT_NE(v, nullptr);
+  SweepOptions o;
+  o.variants = "fused.wgmma_rs_tf32";
+  o.baseline = false;
+  o.strategy = "random";
+  o.budget = 40;
+  const Problem seed = parse_problem("seed"), padded = parse_problem("64,64,256,256,128,3,3,1,1");
+  std::vector<std::string> notes;
+  const auto jobs = plan_jobs(o, &seed, &notes);
+  ASSERT_EQ(jobs.size(), 40u);
+  std::set<Config> ways;
+  for (const Job& j : jobs) {
+    EXPECT_EQ(j.config.at("tstore"), 0) << config_string(j.config);
+    EXPECT_FALSE(v->space().violation(j.config));
+    ways.insert(v->runs_as(seed, j.config));
+  }
+  EXPECT_EQ(ways.size(), jobs.size());
+  int tstore = 0;
+  for (const Job& j : plan_jobs(o, &padded)) tstore += j.config.at("tstore") == 1;
+  EXPECT_GT(tstore, 0) << "no tstore:1 drawn where it runs";
+  // Everything pinned but tstore: two configurations, one way to run on the seed, two on the padded twin.
+  o.pin = v->space().default_config();
+  o.pin.erase("tstore");
+  for (const char* strategy : {"random", "exhaustive"}) {
+    o.strategy = strategy;
+    notes.clear();
+    const auto one = plan_jobs(o, &seed, &notes);
+    ASSERT_EQ(one.size(), 1u) << strategy;
+    EXPECT_EQ(one[0].config, v->space().default_config()) << strategy;
+    ASSERT_EQ(notes.size(), 1u) << strategy;
+    EXPECT_NE(notes[0].find("fused.wgmma_rs_tf32: 1 "), std::string::npos) << notes[0];
+    EXPECT_NE(notes[0].find("left out: on seed"), std::string::npos) << notes[0];
+    notes.clear();
+    EXPECT_EQ(plan_jobs(o, &padded, &notes).size(), 2u) << strategy;
+    EXPECT_TRUE(notes.empty()) << strategy;
+    EXPECT_EQ(plan_jobs(o).size(), 2u) << strategy << ": without the problem";
+  }
+  o.pin.clear();
+  // Without the problem (and for -c), the plan is the space's own.
+  Config given = v->space().default_config();
+  given["tstore"] = 1;
+  o.configs = {given};
+  notes.clear();
+  const auto explicit_jobs = plan_jobs(o, &seed, &notes);
+  ASSERT_EQ(explicit_jobs.size(), 1u);
+  EXPECT_EQ(explicit_jobs[0].config, given);
+  EXPECT_TRUE(notes.empty());
 }
 
 TEST(ConfigString, RoundTripsAndRejectsGarbage) {
