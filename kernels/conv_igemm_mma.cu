@@ -101,9 +101,6 @@
 #define ORDER 0  // 2 groups: turns at issuing a tile's wgmmas (1, WGMMA) or at running a tile's epilogue (2)
 #endif
 #ifndef ROUND_A
-// TF32 A operands: 0 the raw fp32 bits (the tensor core truncates), 1 rounded to nearest by one add (the low 13
-// bits, which the tensor core ignores, left as they come), 2 rounded with the low 13 bits cleared (one more
-// instruction; the same products, fewer bits toggling into the tensor core)
 #define ROUND_A 1
 #endif
 #ifndef THREEX
@@ -132,6 +129,9 @@
 #endif
 #ifndef MC
 #define MC 1  // TMA: CTAs per cluster, MC channel blocks of the same tiles; rank 0 multicasts each box to all MC
+#endif
+#ifndef UNIFORM_GRP
+#define UNIFORM_GRP WGMMA  // the group index broadcast from lane 0 (see the kernel's start)
 #endif
 #ifndef TSTORE
 #define TSTORE 0  // 1 (WGMMA, TMA): outputs by TMA store boxes from shared memory (see the header)
@@ -472,7 +472,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   extern __shared__ float4 smem4[];
   float* smem = reinterpret_cast<float*>(smem4);
   float* Bs = smem;                     // resident weights of this CTA's channel block
-  const int tid_all = threadIdx.x, grp = tid_all / GTHREADS;
+  // WGMMA: the group, broadcast from lane 0 so that the compiler knows it is the same in every lane of a warp (as
+  // CUTLASS does for its warp group index): then the group's tile and chunk counters, and the wgmma descriptors
+  // derived from them, are warp-uniform and live in uniform registers. Without it every wgmma took two R2UR moves of
+  // its descriptor from per-thread registers (the seed's TF32 default: 72 a chunk beside 36 wgmmas; 3xTF32: 216).
+  // (mma.sync gains nothing from it: its 3xTF32 default then spills.) UNIFORM_GRP=0 turns it off, for an A/B.
+  const int tid_all = threadIdx.x;
+  const int grp = UNIFORM_GRP ? __shfl_sync(0xffffffffu, tid_all / GTHREADS, 0) : tid_all / GTHREADS;
   float* As0 = smem + B_FLOATS + grp * STAGES * A_STAGE;  // this group's STAGES input patches
   float* bias_s = smem + B_FLOATS + GROUPS * STAGES * A_STAGE;  // BN floats
 #if TMA
@@ -759,8 +765,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #if THREEX
             split_a(v[j], afr[step % NF][q][j], afs[step % NF][q][j]);
 #else
-            afr[step % NF][q][j] =
-                ROUND_A == 2 ? tf32_round(v[j]) : ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
+            afr[step % NF][q][j] = ROUND_A ? tf32_round_op(v[j]) : __float_as_uint(v[j]);
 #endif
           }
         }
@@ -873,8 +878,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
           for (int j = 0; j < 4; ++j) {
 #if THREEX
             split_a(v[j], af[mi][j], as[mi][j]);
-#elif ROUND_A == 2
-            af[mi][j] = tf32_round(v[j]);
 #elif ROUND_A
             af[mi][j] = tf32_round_op(v[j]);
 #else

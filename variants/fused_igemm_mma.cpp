@@ -156,10 +156,7 @@ class FusedIgemm : public Variant {
              "input patches: 1 one TMA box per stage (sm_90; one thread issues it, completion on an mbarrier) where "
              "W % 4 == 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran); "
              "before sm_90 only 0 runs");
-    if (!kThreeX)
-      space_.add("round", {0, 1, 2},
-                 "0: let the tensor core truncate the input to TF32, 1: round it to nearest, 2: round it and clear the "
-                 "13 bits the tensor core ignores (one more instruction, fewer bits toggling)");
+    if (!kThreeX) space_.add("round", {0, 1}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     if (kThreeX)
       space_.add("fold", {2, 1, 0},
                  "IEEE add of the tensor core's sums into the accumulators after each 8-channel step (0), tap (1) or "
@@ -330,9 +327,7 @@ class FusedWgmmaRs : public Variant {
                "tensor-core sum sets per row: 1 all three products' (an IEEE fold every 27 of their adds), 2 the "
                "small terms' apart (folds every 27 adds of the big product alone, fewer folds, more registers)");
     if (!kThreeX)
-      space_.add("round", {1, 0, 2},
-                 "0: let the tensor core truncate the input to TF32, 1: round it to nearest, 2: round it and clear the "
-                 "13 bits the tensor core ignores (one more instruction, fewer bits toggling)");
+      space_.add("round", {1, 0}, "0: let the tensor core truncate the input to TF32, 1: round it to nearest");
     space_.add("tma", {1, 0},
                "input patches: 1 one TMA box per stage (one thread issues it, completion on an mbarrier) where W % 4 "
                "== 0, else as 0: 16-byte cp.async by every thread (details.tma_input_box says which ran)");
