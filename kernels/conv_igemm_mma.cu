@@ -56,6 +56,10 @@
 //   min(64 tw, Q - 64), the last tile of a row overlapping its neighbour (both write the same values there). On the
 //   H100 it was slower than the threads' stores (seed's work with padding 1: TF32 +24 %, 3xTF32 +2 %; README,
 //   "TMA store boxes"): a barrier per unit, on the critical path when the two groups' epilogues alternate.
+// - WPRE=1 (mma.sync 3xTF32 and tf32f16, BFRAG): igemm_weights stores each weight's big and small parts (tf32f16: the
+//   big part and the f16 pair) in fragment order, both resident, and the kernel loads both instead of splitting the
+//   weights at every use: twice the weights' shared memory, so the seed's default 16-channel stages no longer fit.
+// - WGMMA: the group index is broadcast from lane 0 (UNIFORM_GRP), so that the wgmma descriptors are warp-uniform.
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
