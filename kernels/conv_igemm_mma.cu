@@ -59,7 +59,7 @@
 // - WPRE=1 (mma.sync 3xTF32 and tf32f16, BFRAG): igemm_weights stores each weight's big and small parts (tf32f16: the
 //   big part and the f16 pair) in fragment order, both resident, and the kernel loads both instead of splitting the
 //   weights at every use: twice the weights' shared memory, so the seed's default 16-channel stages no longer fit.
-// - WGMMA: the group index is broadcast from lane 0 (UNIFORM_GRP), so that the wgmma descriptors are warp-uniform.
+// - UNIFORM_GRP=1 (WGMMA): the group index is broadcast from lane 0, so that the wgmma descriptors are warp-uniform.
 // Weights are pre-arranged by igemm_weights (same file) in exactly the shared layout.
 #ifndef CM_MISH_FAST_FTZ
 #define CM_MISH_FAST_FTZ 1  // the fast Mish form on ex2/rcp.approx.ftz (kernels/mish.cuh)
@@ -135,7 +135,7 @@
 #define MC 1  // TMA: CTAs per cluster, MC channel blocks of the same tiles; rank 0 multicasts each box to all MC
 #endif
 #ifndef UNIFORM_GRP
-#define UNIFORM_GRP WGMMA  // the group index broadcast from lane 0 (see the kernel's start)
+#define UNIFORM_GRP 0  // WGMMA: 1 the group index broadcast from lane 0 (see the kernel's start)
 #endif
 #ifndef TSTORE
 #define TSTORE 0  // 1 (WGMMA, TMA): outputs by TMA store boxes from shared memory (see the header)
@@ -476,11 +476,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
   extern __shared__ float4 smem4[];
   float* smem = reinterpret_cast<float*>(smem4);
   float* Bs = smem;                     // resident weights of this CTA's channel block
-  // WGMMA: the group, broadcast from lane 0 so that the compiler knows it is the same in every lane of a warp (as
-  // CUTLASS does for its warp group index): then the group's tile and chunk counters, and the wgmma descriptors
-  // derived from them, are warp-uniform and live in uniform registers. Without it every wgmma took two R2UR moves of
-  // its descriptor from per-thread registers (the seed's TF32 default: 72 a chunk beside 36 wgmmas; 3xTF32: 216).
-  // (mma.sync gains nothing from it: its 3xTF32 default then spills.) UNIFORM_GRP=0 turns it off, for an A/B.
+  // UNIFORM_GRP=1 (WGMMA): the group, broadcast from lane 0 so that the compiler knows it is the same in every lane
+  // of a warp (as CUTLASS does for its warp group index): then the group's tile and chunk counters, and the wgmma
+  // descriptors derived from them, are warp-uniform and live in uniform registers. Without it every wgmma takes two
+  // R2UR moves of its descriptor from per-thread registers (the seed's TF32 default: 72 a chunk beside 36 wgmmas;
+  // 3xTF32: 216). (mma.sync gains nothing from it: its 3xTF32 default then spills.)
   const int tid_all = threadIdx.x;
   const int grp = UNIFORM_GRP ? __shfl_sync(0xffffffffu, tid_all / GTHREADS, 0) : tid_all / GTHREADS;
   float* As0 = smem + B_FLOATS + grp * STAGES * A_STAGE;  // this group's STAGES input patches

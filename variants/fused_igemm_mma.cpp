@@ -341,6 +341,9 @@ class FusedWgmmaRs : public Variant {
                "from its accumulators (details.tma_output_box says which ran)");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
+    space_.add("ugrp", {0, 1},
+               "1: the warpgroup index broadcast from lane 0, so that the tile and chunk counters and the wgmma "
+               "descriptors are warp-uniform (uniform registers; no two R2UR moves per wgmma); not yet timed on a GPU");
     space_.require("tstore:1 needs tma:1 (tile columns start anywhere)",
                    [](const Config& c) { return c.at("tstore") == 0 || c.at("tma") == 1; });
     space_.require("mcast > 1 needs tma:1 (the cluster shares TMA boxes)",
@@ -411,7 +414,7 @@ class FusedWgmmaRs : public Variant {
         {"FOLD", "0"}, {"SPLIT", kThreeX ? s(c.at("split")) : "0"}, {"ORDER", s(c.at("order"))},
         {"TMA", t.tma ? "1" : "0"}, {"SUMS", kThreeX && !kF16Cross ? s(c.at("sums")) : "1"},
         {"XF16", kF16Cross ? "1" : "0"}, {"FOLD_ADDS", kThreeX ? s(c.at("fadds")) : "27"}, {"MC", s(t.mcast)},
-        {"TSTORE", t.tstore ? "1" : "0"}};
+        {"TSTORE", t.tstore ? "1" : "0"}, {"UNIFORM_GRP", s(c.at("ugrp"))}};
     KernelSpec prep{"conv_igemm_mma.cu", "igemm_weights", defs}, main{"conv_igemm_mma.cu", "conv_igemm_mma", defs};
     prep.arch_specific = main.arch_specific = true;
     return {prep, main};
