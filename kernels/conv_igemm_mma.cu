@@ -896,14 +896,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
               Bs + ((rs * (CPAD / 8) + (cbase + k8) / 8) * (BN / 16) + wn * (BN / WN / 16) + nj) * 128 * WPARTS +
               lane * 4;
           const float4 bv = *reinterpret_cast<const float4*>(bp);
-#if WPRE
-          // Both parts as igemm_weights split them (XF16: the small part is the f16 pair): a second load, no split.
-          const float4 bw = *reinterpret_cast<const float4*>(bp + 128);
-          bf[2 * nj][0] = __float_as_uint(bv.x), bf[2 * nj][1] = __float_as_uint(bv.y);
-          bf[2 * nj + 1][0] = __float_as_uint(bv.z), bf[2 * nj + 1][1] = __float_as_uint(bv.w);
-          bs[2 * nj][0] = __float_as_uint(bw.x), bs[2 * nj][1] = __float_as_uint(bw.y);
-          bs[2 * nj + 1][0] = __float_as_uint(bw.z), bs[2 * nj + 1][1] = __float_as_uint(bw.w);
-#elif THREEX
+#if THREEX && !WPRE
           split_b(bv.x, bf[2 * nj][0], bs[2 * nj][0]);
           split_b(bv.y, bf[2 * nj][1], bs[2 * nj][1]);
           split_b(bv.z, bf[2 * nj + 1][0], bs[2 * nj + 1][0]);
@@ -911,6 +904,12 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) conv_igemm_mma(ConvMish
 #else
           bf[2 * nj][0] = __float_as_uint(bv.x), bf[2 * nj][1] = __float_as_uint(bv.y);
           bf[2 * nj + 1][0] = __float_as_uint(bv.z), bf[2 * nj + 1][1] = __float_as_uint(bv.w);
+#endif
+#if WPRE
+          // The small parts as igemm_weights split them (XF16: the f16 pairs): a second load instead of the split.
+          const float4 bw = *reinterpret_cast<const float4*>(bp + 128);
+          bs[2 * nj][0] = __float_as_uint(bw.x), bs[2 * nj][1] = __float_as_uint(bw.y);
+          bs[2 * nj + 1][0] = __float_as_uint(bw.z), bs[2 * nj + 1][1] = __float_as_uint(bw.w);
 #endif
         }
 #else
