@@ -6,8 +6,6 @@
 // the channel blocks, or TMA does not run (odd width), the kernel runs without clusters: the record's details say
 // which (details.cluster). The tuner runs isolated with a watchdog, so a wait that never completes is a `timeout`
 // record and a failed test, not a hung one.
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,8 +22,7 @@ namespace fs = std::filesystem;
 
 TEST(ClusterGpu, MulticastBoxesValidateOnEveryShapeAndNeverHang) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_cluster_gpu_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = convmish::testing::scratch_dir("cluster");
   const DeviceInfo device = probe_device(0);
   const std::string many = std::to_string((5 * device.sm_count / 15) | 1) + ",16,62,68,128,3";
   std::vector<std::string> shapes = convmish::testing::tma_shapes();

@@ -4,8 +4,6 @@
 // 1000x below and 100x above PyTorch's default bound) on `small` (the cp.async loader) and a TMA shape. Beyond f16's
 // range (inputs up to 1e6) their operands saturate: the output stays finite and within the TF32 class, and the record
 // says incorrect in the fp32 class, while 3xTF32, whose operands are all TF32, stays ok.
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -22,8 +20,7 @@ namespace fs = std::filesystem;
 
 TEST(F16CrossGpu, Fp32ClassAcrossTheScaledRangeAndSaturatingBeyondIt) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_f16_cross_gpu_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = convmish::testing::scratch_dir("f16_cross");
   convmish::testing::VariantConfigs configs;
   std::string pattern;
   for (const char* id : {"fused.wgmma_rs_tf32f16", "fused.wgmma_rs_3xtf32", "fused.igemm_tf32f16", "fused.igemm_3xtf32"}) {

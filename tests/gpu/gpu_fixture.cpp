@@ -1,6 +1,7 @@
 #include "gpu/gpu_fixture.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,6 +13,13 @@
 
 namespace convmish::testing {
 bool gpu_available(std::string* why) { return gpu_count(why) > 0; }
+
+std::filesystem::path scratch_dir(const std::string& name) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("convmish_" + name + "_gpu_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 std::pair<int, std::string> run_logged(const std::string& command, const std::filesystem::path& log) {
   const int st = std::system((command + " > '" + log.string() + "' 2>&1").c_str());

@@ -13,6 +13,8 @@
 namespace convmish::testing {
 // True when a GPU is usable; otherwise `why` says why not.
 bool gpu_available(std::string* why);
+// A fresh folder for one test's files, convmish_<name>_gpu_<pid> in the temporary directory (created).
+std::filesystem::path scratch_dir(const std::string& name);
 // Runs `command` through the shell with stdout and stderr into `log`; returns its exit code (128 + signal when a
 // signal ended it) and the log's text.
 std::pair<int, std::string> run_logged(const std::string& command, const std::filesystem::path& log);

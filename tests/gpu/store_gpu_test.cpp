@@ -7,8 +7,6 @@
 // C 3 and 5, K 256 over several channel blocks, and many tiles per warp group (each staging buffer reused across
 // tiles); and shapes where tstore must fall back to the threads' stores (W % 4 != 0, Q < 64, Q % 4 != 0: the seed's
 // kind), which details.tma_output_box tells apart.
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,8 +23,7 @@ namespace fs = std::filesystem;
 
 TEST(StoreGpu, TmaStoreBoxesValidateOnEveryShapeAndFallBackWhereTheyCannot) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_store_gpu_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = convmish::testing::scratch_dir("store");
   const DeviceInfo device = probe_device(0);
   const std::string many = std::to_string((5 * device.sm_count / 15) | 1) + ",16,60,68,128,3,3,1,1";
   const std::vector<std::string> stored_shapes = {

@@ -3,8 +3,6 @@
 // (TMA boxes; an odd width with the cp.async loader), on a 1x1 filter (its sums then run over 27 chunks between
 // folds, 9 with sums:1, whose default is checked beside it on every shape) and on 64 channels of input (8 chunks, a
 // fold after chunks 3, 6 and 8); it declines stride 2 with the reason.
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,8 +18,7 @@ namespace fs = std::filesystem;
 
 TEST(SumsGpu, SmallTermsApartValidateInTheFp32ClassOnEveryShape) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_sums_gpu_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = convmish::testing::scratch_dir("sums");
   std::vector<std::string> shapes = convmish::testing::tma_shapes();
   shapes.insert(shapes.end(), {"2,16,34,36,32,1", "1,64,12,68,40,3"});  // a 1x1 filter; 64 input channels
   const Variant* v = Registry::instance().find("fused.wgmma_rs_3xtf32");

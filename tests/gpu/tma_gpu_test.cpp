@@ -7,8 +7,6 @@
 // the rest with that reason. The wgmma_rs defaults run with ugrp:1 (the warp-uniform group index) as well. The tuner
 // runs isolated with a watchdog, so a wait on a barrier that never completes is a `timeout` record and a failed test,
 // not a hung one.
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -27,8 +25,7 @@ namespace fs = std::filesystem;
 
 TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_tma_gpu_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = convmish::testing::scratch_dir("tma");
   const DeviceInfo device = probe_device(0);
   const int sm = device.sm_count;
   const std::string many = std::to_string((5 * sm / 15) | 1) + ",16,62,68,64,3";  // as in TurnsGpu, W 68

@@ -5,8 +5,6 @@
 // tiny shapes give CTAs whose groups have one tile, or one and none, where a turn passed to a group without a
 // tile would leave the other waiting. The tuner runs isolated with a watchdog, so a deadlock is a `timeout` record
 // and a failed test, not a hung one.
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -25,8 +23,7 @@ namespace fs = std::filesystem;
 
 TEST(TurnsGpu, BetweenTwoGroupsValidateOnEveryShapeAndNeverHang) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_turns_gpu_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = convmish::testing::scratch_dir("turns");
   // The shapes of VariantsGpu (variants_gpu_test.cpp): at most one tile per warp group there, so only the first
   // turn passes. Then one with several per group: 15 tiles of 4 x 64 pixels an image (P 60, Q 64) and an odd number
   // of images, so that the persistent grid (one CTA per SM, two groups) gives each TF32 group about 2.5 tiles and

@@ -4,8 +4,6 @@
 // inputs, on `small` (the cp.async loader), every TMA shape (C 3 to 6, K 1, a partial channel block, padding, a 5x5
 // filter, stride 2) and, for the f16 pairs' scaling, on inputs and weights of other magnitudes; a configuration whose
 // doubled weights exceed the shared memory is declined with that reason, never run.
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,8 +20,7 @@ namespace fs = std::filesystem;
 
 TEST(WpreGpu, PreSplitWeightsValidateInTheFp32ClassWhereTheyFit) {
   REQUIRE_GPU();
-  const fs::path dir = fs::temp_directory_path() / ("convmish_wpre_gpu_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = convmish::testing::scratch_dir("wpre");
   const DeviceInfo device = probe_device(0);
   convmish::testing::VariantConfigs configs;
   // Shapes that fit twice the weights: 3xTF32's 64x32 warp tiles with 8-channel stages, tf32f16's with bn 32.
