@@ -341,9 +341,10 @@ class FusedWgmmaRs : public Variant {
                "from its accumulators (details.tma_output_box says which ran)");
     space_.add("form", pick({2, 4, 3, 1}, {4, 1, 0, 2}),
                "Mish form in the epilogue: 0 precise, 1 oneexp, 2 fast, 3 tanh_approx, 4 fast_accurate");
-    space_.add("ugrp", {0, 1},
+    space_.add("ugrp", {1, 0},
                "1: the warpgroup index broadcast from lane 0, so that the tile and chunk counters and the wgmma "
-               "descriptors are warp-uniform (uniform registers; no two R2UR moves per wgmma); not yet timed on a GPU");
+               "descriptors are warp-uniform (uniform registers; no two R2UR moves per wgmma), 0: each thread's own "
+               "threadIdx.x / 128");
     space_.require("tstore:1 needs tma:1 (tile columns start anywhere)",
                    [](const Config& c) { return c.at("tstore") == 0 || c.at("tma") == 1; });
     space_.require("mcast > 1 needs tma:1 (the cluster shares TMA boxes)",

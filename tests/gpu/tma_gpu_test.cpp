@@ -4,7 +4,7 @@
 // several tiles per warp group (each stage's mbarrier then goes through several phases); on an odd width it validates
 // with the cp.async loader (no tma_input_box in its details); wgmma_rs declines stride 2 with the reason, igemm
 // validates it where the strided patch fits the shared memory (a box of strided rows; 32-wide TF32 tiles) and declines
-// the rest with that reason. The wgmma_rs defaults run with ugrp:1 (the warp-uniform group index) as well. The tuner
+// the rest with that reason. The wgmma_rs defaults (warp-uniform group index, ugrp:1) run with ugrp:0 as well. The tuner
 // runs isolated with a watchdog, so a wait on a barrier that never completes is a `timeout` record and a failed test,
 // not a hung one.
 #include <algorithm>
@@ -41,10 +41,11 @@ TEST(TmaGpu, InputBoxesValidateOnEveryShapeTheyTakeAndNeverHang) {
     c["tma"] = 1;
     ASSERT_FALSE(v->space().violation(c)) << id;
     configs.emplace_back(id, c);
-    if (std::string(id).rfind("fused.wgmma_rs_", 0) == 0) {  // the warp-uniform group index too (ugrp:1)
-      c["ugrp"] = 1;
-      ASSERT_FALSE(v->space().violation(c)) << id;
-      configs.emplace_back(id, c);
+    if (std::string(id).rfind("fused.wgmma_rs_", 0) == 0) {  // each thread's own group index too (ugrp:0)
+      Config own = c;
+      own["ugrp"] = 0;
+      ASSERT_FALSE(v->space().violation(own)) << id;
+      configs.emplace_back(id, own);
     }
     if (std::string(id) == "fused.igemm_tf32") {  // 32-wide tiles too, whose strided patch fits the shared memory
       c["tw"] = 32;
