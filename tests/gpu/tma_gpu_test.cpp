@@ -4,9 +4,9 @@
 // several tiles per warp group (each stage's mbarrier then goes through several phases); on an odd width it validates
 // with the cp.async loader (no tma_input_box in its details); wgmma_rs declines stride 2 with the reason, igemm
 // validates it where the strided patch fits the shared memory (a box of strided rows; 32-wide TF32 tiles) and declines
-// the rest with that reason. The wgmma_rs defaults (warp-uniform group index, ugrp:1) run with ugrp:0 as well. The tuner
-// runs isolated with a watchdog, so a wait on a barrier that never completes is a `timeout` record and a failed test,
-// not a hung one.
+// the rest with that reason. The wgmma_rs defaults (warp-uniform group index, ugrp:1) run with ugrp:0 as well. The
+// tuner runs isolated with a watchdog, so a wait on a barrier that never completes is a `timeout` record and a failed
+// test, not a hung one.
 #include <algorithm>
 #include <filesystem>
 #include <string>
