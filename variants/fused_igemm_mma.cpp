@@ -297,13 +297,17 @@ class FusedWgmmaRs : public Variant {
     // 132 SMs). H100, 2026-12-06, results/h100/2026-12-06_824dbfb-mcast. tstore (TMA store boxes) stays 0: it cannot
     // run on the seed (Q 254), and on its padded twin (Q 256) it took 2.950 / 2.934 ms for TF32 against 2.380 / 2.354,
     // 6.174 / 6.263 for 3xTF32 against 6.061 / 6.170 and 5.547 / 5.594 for tf32f16 against 5.235 / 5.259 (H100,
-    // 2026-12-06, results/h100/2026-12-06_76b2f79-tstore/call2_76b2f79).
+    // 2026-12-06, results/h100/2026-12-06_76b2f79-tstore/call2_76b2f79). 3xTF32 takes 2 input stages instead of 3:
+    // 5.461 / 5.412 and 5.450 / 5.428 ms against 5.697 / 5.673 and 5.667 / 5.666 in two calls on one H100 (2026-12-07,
+    // results/h100/2026-12-07_6684679-floor-stages), as on an H200 the day before (5.586 / 5.663 against 5.797 /
+    // 5.711); tf32f16 keeps 3 (4.767 / 4.825 ms against 4.965 / 4.967 for 2, same call).
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
              "output channels per CTA = the wgmma N (their weights stay in shared memory)")
         .add("ck", {8, 16}, "input channels per pipeline stage")
-        .add("stages", {3, 2, 4}, "input pipeline depth (patches in flight)")
+        .add("stages", kThreeX && !kF16Cross ? std::vector<int64_t>{2, 3, 4} : std::vector<int64_t>{3, 2, 4},
+             "input pipeline depth (patches in flight)")
         .add("groups", {2, 1, 3}, "warpgroups per CTA, each on its own tiles (one's epilogue overlaps another's MMAs)")
         .add("nf", {4, 3, 2, 6},
              "A fragment register sets in rotation: wgmmas of up to nf-la-1 input rows stay queued")
