@@ -300,7 +300,7 @@ class FusedWgmmaRs : public Variant {
     // 2026-12-06, results/h100/2026-12-06_76b2f79-tstore/call2_76b2f79). 3xTF32 takes 2 input stages instead of 3:
     // 5.461 / 5.412 and 5.450 / 5.428 ms against 5.697 / 5.673 and 5.667 / 5.666 in two calls on one H100 (2026-12-07,
     // results/h100/2026-12-07_6684679-floor-stages), as on an H200 the day before (5.586 / 5.663 against 5.797 /
-    // 5.711); tf32f16 keeps 3 (4.767 / 4.825 ms against 4.965 / 4.967 for 2, same call).
+    // 5.711); tf32f16 keeps 3 (4.767 / 4.825 ms against 4.965 / 4.967 for 2, in the second call).
     auto pick = [](std::vector<int64_t> tf32, std::vector<int64_t> threex) { return kThreeX ? threex : tf32; };
     space_.add("th", {4, 2, 3}, "output rows per tile (64 pixels each, one wgmma per row, tap and 8 channels)")
         .add("bn", pick({64, 32}, {32, 64}),
